@@ -1,0 +1,106 @@
+/**
+ * Follows a running builder: forwards its output to the log, enforces the total and
+ * the silence timeouts and the abort signal (by calling `kill`), and resolves once the
+ * process has exited and its output is drained.
+ */
+import type { ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
+import type { SandboxOptions } from "./sandbox-spec.ts";
+
+export interface BuildProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  silentTimedOut: boolean;
+  aborted: boolean;
+}
+
+export interface WatchOptions
+  extends Pick<SandboxOptions, "log" | "timeoutSeconds" | "maxSilentSeconds" | "signal"> {
+  /** Ends the build, every process of it. Called at most once. */
+  kill: () => void;
+  /** Called when the process exits, before its output is drained. */
+  onExit?: () => void;
+}
+
+// If something outside the build's process tree still holds its stdout after it exits
+// (possible only without the sandbox), stop waiting for end-of-file after this long.
+const DRAIN_GRACE_MS = 1000;
+
+/** Resolves with how the process ended; rejects when it could not be started. */
+export function watchBuildProcess(
+  child: ChildProcess,
+  options: WatchOptions,
+): Promise<BuildProcessOutcome> {
+  const { log, timeoutSeconds = 0, maxSilentSeconds = 0, signal } = options;
+  let timedOut = false;
+  let silentTimedOut = false;
+  let aborted = false;
+  let stopping = false;
+  let lastOutput = performance.now();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const stop = (mark: () => void) => {
+    if (stopping) return;
+    stopping = true;
+    mark();
+    options.kill();
+  };
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  const outputs = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  for (const stream of outputs) {
+    if (typeof log === "function") {
+      stream.on("data", (chunk: Buffer) => {
+        lastOutput = performance.now();
+        log(chunk);
+      });
+    } else {
+      stream.on("data", () => {
+        lastOutput = performance.now();
+      });
+      if (log !== undefined) stream.pipe(log, { end: false });
+    }
+  }
+
+  if (timeoutSeconds > 0) later(timeoutSeconds * 1000, () => stop(() => (timedOut = true)));
+  if (maxSilentSeconds > 0) {
+    // One timer that re-arms itself rather than a reset per output chunk.
+    const check = () => {
+      const idle = performance.now() - lastOutput;
+      if (idle >= maxSilentSeconds * 1000) stop(() => (silentTimedOut = true));
+      else later(maxSilentSeconds * 1000 - idle, check);
+    };
+    later(maxSilentSeconds * 1000, check);
+  }
+  const onAbort = () => stop(() => (aborted = true));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    child.once("error", (error) => {
+      finish();
+      reject(error);
+    });
+    child.once("exit", () => {
+      options.onExit?.();
+      later(DRAIN_GRACE_MS, () => {
+        for (const stream of child.stdio) stream?.destroy();
+      });
+    });
+    child.once("close", (exitCode, exitSignal) => {
+      finish();
+      resolve({ exitCode, signal: exitSignal, timedOut, silentTimedOut, aborted });
+    });
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The CLI's configuration, parsed once at the edge: defaults, then the environment,
+ * then global flags. Everything below receives this frozen object (or a Pick of it)
+ * and never reads process.env itself.
+ */
+import { FormatError } from "@kiln/formats";
+
+export interface CliConfig {
+  /** Logical store directory: part of every store path hash. */
+  readonly storeDir: string;
+  /** Where the store's files really are (defaults to storeDir). */
+  readonly realStoreDir: string;
+  /** State directory (database, logs, roots, profiles, daemon socket live under `${stateDir}/kiln`). */
+  readonly stateDir: string;
+}
+
+export interface GlobalFlags {
+  storeDir?: string;
+  realStoreDir?: string;
+  stateDir?: string;
+}
+
+function checkDirectory(what: string, value: string): string {
+  if (!value.startsWith("/") || value.includes("\0")) {
+    throw new FormatError(
+      "config",
+      `${what} must be an absolute path, got ${JSON.stringify(value)}`,
+    );
+  }
+  // A trailing slash would change every hash; normalise it away (but keep "/").
+  return value.length > 1 ? value.replace(/\/+$/, "") : value;
+}
+
+/** Resolves the CLI configuration from flags and an environment (KILN_STORE_DIR, …). */
+export function resolveCliConfig(
+  flags: GlobalFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): CliConfig {
+  const storeDir = checkDirectory(
+    "the store directory",
+    flags.storeDir ?? env.KILN_STORE_DIR ?? "/gnu/store",
+  );
+  const realStoreDir = checkDirectory(
+    "the real store directory",
+    flags.realStoreDir ?? env.KILN_REAL_STORE_DIR ?? storeDir,
+  );
+  const stateDir = checkDirectory(
+    "the state directory",
+    flags.stateDir ?? env.KILN_STATE_DIR ?? "/var",
+  );
+  return Object.freeze({ storeDir, realStoreDir, stateDir });
+}

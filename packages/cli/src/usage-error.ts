@@ -1,0 +1,8 @@
+import { KilnError } from "@kiln/formats";
+
+/** Wrong arguments on the command line; exits with status 2. */
+export class UsageError extends KilnError {
+  constructor(message: string, hint?: string) {
+    super("ERR_USAGE", message, { hint });
+  }
+}

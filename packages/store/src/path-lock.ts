@@ -1,0 +1,140 @@
+/**
+ * Locks on store paths, so concurrent processes never build, add or delete the same path
+ * at once. Node has no flock(), so a lock is a file created with O_EXCL holding the
+ * owner's pid. A lock whose owner has died (kill -9) is stale: the next process takes it
+ * over by renaming it away first, which only one contender can win. Within one process,
+ * an in-memory queue serialises holders before they touch the file system.
+ *
+ * Known limit: a pid reused by an unrelated process keeps a stale lock alive until that
+ * process exits; store locks are short-lived, and `kiln store verify` clears leftovers.
+ */
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { StoreError } from "./store-error.ts";
+
+const inProcess = new Map<string, Promise<void>>();
+
+export interface PathLock {
+  readonly lockFile: string;
+  release(): void;
+}
+
+function ownerAlive(lockFile: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(lockFile, "utf8");
+  } catch {
+    return false;
+  }
+  const pid = Number.parseInt(text, 10);
+  // An empty file is a lock being written right now: treat it as alive.
+  if (!Number.isInteger(pid) || pid <= 0) return text === "";
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function tryCreate(lockFile: string): boolean {
+  try {
+    const fd = openSync(lockFile, "wx", 0o600);
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+function takeOverStale(lockFile: string): void {
+  const aside = `${lockFile}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    renameSync(lockFile, aside);
+  } catch {
+    return; // someone else took it over first
+  }
+  // If the owner came back to life between our check and the rename (it cannot: dead pids
+  // stay dead), we would have stolen a live lock; re-check the file we moved to be sure.
+  unlinkSync(aside);
+}
+
+/**
+ * Acquires the lock file `lockFile` (conventionally `<real store path>.lock`), waiting
+ * for other holders. With `wait: false`, returns undefined when it is held elsewhere.
+ */
+export async function acquirePathLock(
+  lockFile: string,
+  options: { wait?: boolean; signal?: AbortSignal } = {},
+): Promise<PathLock | undefined> {
+  const wait = options.wait ?? true;
+  // Serialise holders inside this process first.
+  while (inProcess.has(lockFile)) {
+    if (!wait) return undefined;
+    await inProcess.get(lockFile);
+  }
+  let releaseInProcess!: () => void;
+  inProcess.set(
+    lockFile,
+    new Promise<void>((resolve) => {
+      releaseInProcess = resolve;
+    }),
+  );
+  const giveUp = () => {
+    inProcess.delete(lockFile);
+    releaseInProcess();
+  };
+  try {
+    let delay = 2;
+    while (!tryCreate(lockFile)) {
+      if (!ownerAlive(lockFile)) {
+        takeOverStale(lockFile);
+        continue;
+      }
+      if (!wait) {
+        giveUp();
+        return undefined;
+      }
+      if (options.signal?.aborted)
+        throw new StoreError("LOCK_ABORTED", `gave up waiting for the lock ${lockFile}`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+  } catch (error) {
+    giveUp();
+    throw error;
+  }
+  let released = false;
+  return {
+    lockFile,
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        // Already gone (e.g. cleared by verify); nothing to do.
+      }
+      giveUp();
+    },
+  };
+}
+
+/** Acquires several locks in sorted order (a fixed order avoids deadlocks between holders). */
+export async function acquirePathLocks(lockFiles: readonly string[]): Promise<PathLock[]> {
+  const locks: PathLock[] = [];
+  try {
+    for (const file of [...new Set(lockFiles)].sort())
+      locks.push((await acquirePathLock(file)) as PathLock);
+  } catch (error) {
+    for (const lock of locks) lock.release();
+    throw error;
+  }
+  return locks;
+}

@@ -29,10 +29,13 @@ test("sets guix-daemon's variables, then the derivation's", () => {
 });
 
 test("a derivation cannot move the build-tree variables", () => {
-  const env = buildEnvironment({ TMPDIR: "/elsewhere", NIX_BUILD_TOP: "/x" }, {
-    ...base,
-    fixedOutput: false,
-  });
+  const env = buildEnvironment(
+    { TMPDIR: "/elsewhere", NIX_BUILD_TOP: "/x" },
+    {
+      ...base,
+      fixedOutput: false,
+    },
+  );
   assert.equal(env.TMPDIR, base.buildTop);
   assert.equal(env.NIX_BUILD_TOP, base.buildTop);
 });

@@ -3,8 +3,9 @@
  * coordinates builds within one process: two daemons sharing a pool would need a lock
  * per uid (Nix and Guix take a lock file per user), which is not done here.
  */
-import { BuilderError } from "./builder-error.ts";
+
 import type { BuildUser } from "./build-users.ts";
+import { BuilderError } from "./builder-error.ts";
 
 export class BuildUserPool {
   readonly #free: BuildUser[];

@@ -11,7 +11,10 @@ test("the command creates a system group and N users without shell or home", () 
   const command = createBuildUsersCommand({ count: 3 });
   assert.match(command, /^groupadd --system kilnbuild\n/);
   assert.match(command, /\$\(seq 1 3\)/);
-  assert.match(command, /useradd -g kilnbuild -G kilnbuild -d \/var\/empty -M -s "\$\(command -v nologin\)"/);
+  assert.match(
+    command,
+    /useradd -g kilnbuild -G kilnbuild -d \/var\/empty -M -s "\$\(command -v nologin\)"/,
+  );
   assert.match(command, /-c "Kiln build user \$i" --system "kilnbuilder\$i"/);
 });
 

@@ -43,7 +43,10 @@ export function createBuildUsersCommand(options: BuildUsersCommandOptions = {}):
     ["prefix", prefix],
   ]) {
     if (!ACCOUNT_NAME.test(name)) {
-      throw new BuilderError("ERR_BAD_ACCOUNT_NAME", `build users ${what} "${name}" is not a valid name`);
+      throw new BuilderError(
+        "ERR_BAD_ACCOUNT_NAME",
+        `build users ${what} "${name}" is not a valid name`,
+      );
     }
   }
   if (!Number.isInteger(count) || count < 1 || count > 1000) {
@@ -71,16 +74,24 @@ export function parseBuildUsers(groupText: string, passwdText: string, group: st
   const hint = `create them (as root) with:\n${createBuildUsersCommand({ group })}`;
   const groupLine = lines(groupText).find((fields) => fields[0] === group);
   if (groupLine === undefined) {
-    throw new BuilderError("ERR_NO_BUILD_USERS", `the build users group "${group}" does not exist`, {
-      hint,
-    });
+    throw new BuilderError(
+      "ERR_NO_BUILD_USERS",
+      `the build users group "${group}" does not exist`,
+      {
+        hint,
+      },
+    );
   }
   const gid = Number(groupLine[2]);
   const members = (groupLine[3] ?? "").split(",").filter((name) => name !== "");
   if (members.length === 0) {
-    throw new BuilderError("ERR_NO_BUILD_USERS", `the build users group "${group}" has no members`, {
-      hint,
-    });
+    throw new BuilderError(
+      "ERR_NO_BUILD_USERS",
+      `the build users group "${group}" has no members`,
+      {
+        hint,
+      },
+    );
   }
   const passwd = new Map(lines(passwdText).map((fields) => [fields[0], fields]));
   return members.map((name) => {

@@ -19,7 +19,13 @@ const inputs = [
 function argsFor(network: boolean, chrootDirs?: string[]) {
   return bwrapArguments(
     { ...spec, network, chrootDirs },
-    { layout, inputs, etcFiles: sandboxEtcFiles({ uid: 30001, gid: 30000, network }), uid: 30001, gid: 30000 },
+    {
+      layout,
+      inputs,
+      etcFiles: sandboxEtcFiles({ uid: 30001, gid: 30000, network }),
+      uid: 30001,
+      gid: 30000,
+    },
   );
 }
 
@@ -31,8 +37,14 @@ function indexOfOp(args: string[], op: string, ...operands: string[]): number {
 test("non-fixed-output builds get their own network namespace, fixed-output builds do not", () => {
   assert.notEqual(argsFor(false).indexOf("--unshare-net"), -1);
   assert.equal(argsFor(true).indexOf("--unshare-net"), -1);
-  assert.notEqual(indexOfOp(argsFor(true), "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"), -1);
-  assert.equal(indexOfOp(argsFor(false), "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"), -1);
+  assert.notEqual(
+    indexOfOp(argsFor(true), "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"),
+    -1,
+  );
+  assert.equal(
+    indexOfOp(argsFor(false), "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"),
+    -1,
+  );
 });
 
 test("the /etc files come from descriptors 4, 5 and (without network) 6", () => {

@@ -82,7 +82,8 @@ export function bwrapArguments(
     layout.buildTop,
   ];
   // bwrap would create these as 0700; guix-daemon's are world-readable.
-  for (const dir of ["/etc", ...ancestors(spec.storeDir)]) args.push("--perms", "0755", "--dir", dir);
+  for (const dir of ["/etc", ...ancestors(spec.storeDir)])
+    args.push("--perms", "0755", "--dir", dir);
   args.push("--bind", layout.hostStoreDir, spec.storeDir);
   for (const input of inputs) {
     if ("symlink" in input) args.push("--symlink", input.symlink, input.path);
@@ -90,7 +91,8 @@ export function bwrapArguments(
   }
   let fd = INFO_FD + 1;
   for (const name of ETC_FILES) {
-    if (etcFiles[name] !== undefined) args.push("--perms", "0644", "--file", String(fd++), `/etc/${name}`);
+    if (etcFiles[name] !== undefined)
+      args.push("--perms", "0644", "--file", String(fd++), `/etc/${name}`);
   }
   if (spec.network) {
     for (const file of NETWORK_ETC_FILES) args.push("--ro-bind-try", file, file);

@@ -39,7 +39,10 @@ const EPOCH_PLUS_ONE = 1; // seconds; Nix and Guix use 1 rather than 0 (0 means 
  * @example
  * canonicalisePathMetadata("/var/kiln/builds/42/build/store/abc…-hello", { owner: { uid: 0, gid: 0 } });
  */
-export function canonicalisePathMetadata(hostPath: string, options: CanonicaliseOptions = {}): void {
+export function canonicalisePathMetadata(
+  hostPath: string,
+  options: CanonicaliseOptions = {},
+): void {
   // An explicit stack rather than recursion: build outputs can be arbitrarily deep.
   const pending = [hostPath];
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {

@@ -1,4 +1,3 @@
-export { BuilderError } from "./builder-error.ts";
 export { type BuildEnvironmentOptions, buildEnvironment } from "./build-environment.ts";
 export { BuildUserPool } from "./build-user-pool.ts";
 export {
@@ -8,6 +7,7 @@ export {
   parseBuildUsers,
   readBuildUsers,
 } from "./build-users.ts";
+export { BuilderError } from "./builder-error.ts";
 export { bwrapArguments, type ResolvedInput } from "./bwrap-arguments.ts";
 export { type CanonicaliseOptions, canonicalisePathMetadata } from "./canonicalise.ts";
 export { runInSandbox } from "./sandbox.ts";

@@ -20,8 +20,8 @@ import { spawn } from "node:child_process";
 import { existsSync, lchownSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { BuilderError } from "./builder-error.ts";
 import type { BuildUser } from "./build-users.ts";
+import { BuilderError } from "./builder-error.ts";
 import { bwrapArguments, ETC_FILES, INFO_FD, type ResolvedInput } from "./bwrap-arguments.ts";
 import { removeTree } from "./remove-tree.ts";
 import { sandboxEtcFiles } from "./sandbox-etc-files.ts";
@@ -118,7 +118,13 @@ function runBwrap(
     ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
   });
   // A few hundred bytes each: they fit in the socket buffer, so this never waits for bwrap.
-  files.forEach((text, i) => (child.stdio[INFO_FD + 1 + i] as Writable | null)?.end(text));
+  // If bwrap fails before reading them, it says why on stderr (the log); the EPIPE here
+  // adds nothing.
+  for (const [i, text] of files.entries()) {
+    const pipe = child.stdio[INFO_FD + 1 + i] as Writable | null;
+    pipe?.on("error", () => {});
+    pipe?.end(text);
+  }
   // Killing the sandbox's PID 1 (the builder) makes the kernel kill the rest of the
   // sandbox before bwrap sees it exit, so 'close' comes only once all are dead. Killing
   // bwrap instead would let it exit first.
@@ -179,9 +185,13 @@ function runUnisolated(
   };
   return watchBuildProcess(child, { ...options, kill: killGroup, onExit: killGroup }).catch(
     (error: unknown) => {
-      throw new BuilderError("ERR_SANDBOX_SETUP", `cannot start ${spec.builder}: ${String(error)}`, {
-        cause: error,
-      });
+      throw new BuilderError(
+        "ERR_SANDBOX_SETUP",
+        `cannot start ${spec.builder}: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
     },
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Follows a running builder: forwards its output to the log, enforces the total and
  * the silence timeouts and the abort signal (by calling `kill`), and resolves once the
- * process has exited and its output is drained.
+ * process has exited and its output is drained into the log.
  */
 import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -100,7 +100,15 @@ export function watchBuildProcess(
     });
     child.once("close", (exitCode, exitSignal) => {
       finish();
-      resolve({ exitCode, signal: exitSignal, timedOut, silentTimedOut, aborted });
+      const outcome = { exitCode, signal: exitSignal, timedOut, silentTimedOut, aborted };
+      if (log === undefined || typeof log === "function" || !log.writable) {
+        resolve(outcome);
+        return;
+      }
+      // All output has been handed to the log stream, but it may still be buffering it.
+      // Writes complete in order, so the callback of an empty write means the log is
+      // complete when the caller learns that the build is over.
+      log.write(new Uint8Array(0), () => resolve(outcome));
     });
   });
 }

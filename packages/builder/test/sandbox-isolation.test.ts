@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { hasCommand, requirePeer } from "@kiln/testkit";
+import { KilnError } from "@kiln/formats/kiln-error";
+import { requirePeer } from "@kiln/testkit";
 import { buildEnvironment } from "../src/build-environment.ts";
 import type { BuildUser } from "../src/build-users.ts";
 import { canonicalisePathMetadata } from "../src/canonicalise.ts";
@@ -97,9 +98,36 @@ async function seeHostProcess(marker: string): Promise<number | undefined> {
   return undefined;
 }
 
+/** A TCP server on the host's 127.0.0.1 that counts connections and closes them. */
+async function hostServer(t: { after: (fn: () => void) => void }) {
+  const counter = { port: 0, connections: 0 };
+  const server: Server = createServer((socket) => {
+    counter.connections++;
+    socket.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  counter.port = (server.address() as { port: number }).port;
+  t.after(() => server.close());
+  return counter;
+}
+
+/** Whether the host itself can connect to 127.0.0.1:`port` (PostgreSQL is expected on 5432). */
+function hostCanConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 const uniqueMarker = () => `kiln-marker-${randomBytes(6).toString("hex")}`;
 
-describe("sandbox isolation", () => {
+// The tests are independent (each its own scratch directory, markers and server), and
+// most of their time is spent sleeping, so they run concurrently.
+describe("sandbox isolation", { concurrency: true }, () => {
   test("cannot read host files outside its inputs", async (t) => {
     if (!requirePeer(t, "bwrap", "bubblewrap")) return;
     assert.ok(existsSync("/etc/shadow") && existsSync("/usr/bin"), "the host has these");
@@ -117,57 +145,39 @@ describe("sandbox isolation", () => {
     assert.deepEqual(read().split("\n").filter(Boolean), ["dev", "etc", "gnu", "proc", "tmp"]);
   });
 
-  describe("network", () => {
-    let server: Server;
-    let port = 0;
-    let connections = 0;
-    before(async () => {
-      server = createServer((socket) => {
-        connections++;
-        socket.end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      port = (server.address() as { port: number }).port;
-    });
-    after(() => server.close());
+  test("a non-fixed-output build reaches neither host services nor the outside", async (t) => {
+    if (!requirePeer(t, "bwrap", "bubblewrap")) return;
+    const server = await hostServer(t);
+    const { result, log } = await build(
+      `nc -w 2 127.0.0.1 ${server.port} </dev/null && echo test-server=open || echo test-server=closed
+       nc -w 2 127.0.0.1 5432 </dev/null && echo postgres=open || echo postgres=closed
+       nc -w 2 1.1.1.1 53 </dev/null && echo outside=open || echo outside=closed
+       cat /proc/net/dev > $out`,
+    );
+    assert.equal(result.exitCode, 0, log);
+    assert.match(log, /test-server=closed/);
+    assert.match(log, /postgres=closed/);
+    assert.match(log, /outside=closed/);
+    assert.equal(server.connections, 0, "the host server saw no connection");
+  });
 
-    test("a non-fixed-output build reaches neither host services nor the outside", async (t) => {
-      if (!requirePeer(t, "bwrap", "bubblewrap")) return;
-      connections = 0;
-      const { result, log } = await build(
-        `nc -w 2 127.0.0.1 ${port} </dev/null && echo test-server=open || echo test-server=closed
-         nc -w 2 127.0.0.1 5432 </dev/null && echo postgres=open || echo postgres=closed
-         nc -w 2 1.1.1.1 53 </dev/null && echo outside=open || echo outside=closed
-         cat /proc/net/dev > $out`,
-      );
-      assert.equal(result.exitCode, 0, log);
-      assert.match(log, /test-server=closed/);
-      assert.match(log, /postgres=closed/);
-      assert.match(log, /outside=closed/);
-      assert.equal(connections, 0, "the host server saw no connection");
-    });
-
-    test("a fixed-output build reaches the host network and gets resolv.conf", async (t) => {
-      if (!requirePeer(t, "bwrap", "bubblewrap")) return;
-      connections = 0;
-      const { result, log } = await build(
-        `nc -w 2 127.0.0.1 ${port} </dev/null && echo test-server=open || echo test-server=closed
-         nc -w 2 127.0.0.1 5432 </dev/null && echo postgres=open || echo postgres=closed
-         cat /etc/resolv.conf > $out || true`,
-        { fixedOutput: true },
-      );
-      assert.equal(result.exitCode, 0, log);
-      assert.match(log, /test-server=open/);
-      assert.equal(connections, 1, "the host server saw the build connect");
-      const postgresUp = spawnSync("sh", ["-c", "echo > /dev/tcp/127.0.0.1/5432"], {
-        stdio: "ignore",
-      });
-      if (hasCommand("bash") && postgresUp.status === 0) assert.match(log, /postgres=open/);
-      if (existsSync("/etc/resolv.conf")) {
-        const { read } = await build("cat /etc/resolv.conf > $out", { fixedOutput: true });
-        assert.equal(read(), readFileSync("/etc/resolv.conf", "utf8"));
-      }
-    });
+  test("a fixed-output build reaches the host network and gets resolv.conf", async (t) => {
+    if (!requirePeer(t, "bwrap", "bubblewrap")) return;
+    const server = await hostServer(t);
+    const { result, log } = await build(
+      `nc -w 2 127.0.0.1 ${server.port} </dev/null && echo test-server=open || echo test-server=closed
+       nc -w 2 127.0.0.1 5432 </dev/null && echo postgres=open || echo postgres=closed
+       cat /etc/resolv.conf > $out || true`,
+      { fixedOutput: true },
+    );
+    assert.equal(result.exitCode, 0, log);
+    assert.match(log, /test-server=open/);
+    assert.equal(server.connections, 1, "the host server saw the build connect");
+    if (await hostCanConnect(5432)) assert.match(log, /postgres=open/);
+    if (existsSync("/etc/resolv.conf")) {
+      const { read } = await build("cat /etc/resolv.conf > $out", { fixedOutput: true });
+      assert.equal(read(), readFileSync("/etc/resolv.conf", "utf8"));
+    }
   });
 
   test("cannot see host processes", async (t) => {
@@ -274,10 +284,10 @@ describe("sandbox isolation", () => {
 
   test("the build starts in its build tree, whose files stay on the host while it runs", async (t) => {
     if (!requirePeer(t, "bwrap", "bubblewrap")) return;
-    const { result, log, scratchDir } = await build(
-      `pwd; echo kept > in-tree; ls -la; exit 7`,
-      { drvName: "kept", sandbox: { keepFailed: true } },
-    );
+    const { result, log, scratchDir } = await build(`pwd; echo kept > in-tree; ls -la; exit 7`, {
+      drvName: "kept",
+      sandbox: { keepFailed: true },
+    });
     assert.equal(result.exitCode, 7);
     assert.match(log, /^\/tmp\/kiln-build-kept\.drv-0$/m);
     assert.equal(result.buildTreeKept, sandboxLayout(scratchDir, "kept").hostBuildTop);
@@ -331,7 +341,7 @@ describe("sandbox isolation", () => {
     assert.equal(quiet.result.silentTimedOut, true);
     assert.equal(quiet.result.timedOut, false);
     assert.match(quiet.log, /started/);
-    const chatty = await build("for i in 1 2 3 4; do echo tick; sleep 0.2; done; echo > $out", {
+    const chatty = await build("for i in 1 2 3 4 5 6; do echo tick; sleep 0.1; done; echo > $out", {
       sandbox: { maxSilentSeconds: 0.5 },
     });
     assert.equal(chatty.result.silentTimedOut, false);
@@ -396,7 +406,7 @@ describe("sandbox isolation", () => {
     assert.match(log, /read-only/);
   });
 
-  test("--disable-chroot runs on the host, with a warning", async (t) => {
+  test("--disable-chroot runs on the host, with a warning", async () => {
     const realStore = join(dirname(store.busybox.realPath), "unisolated");
     mkdirSync(realStore, { recursive: true });
     const out = join(realStore, "abc-out");
@@ -428,6 +438,44 @@ describe("sandbox isolation", () => {
   });
 });
 
+describe("setup errors", () => {
+  const spec = (out = store.storePath("out")): SandboxSpec => ({
+    storeDir: STORE_DIR,
+    inputs: [store.busybox],
+    outputs: [out],
+    builder: store.builder,
+    args: ["true"],
+    env: {},
+    drvName: "setup",
+    network: false,
+  });
+  const setupError = (pattern: RegExp) => (error: unknown) =>
+    error instanceof KilnError && error.code === "ERR_SANDBOX_SETUP" && pattern.test(error.message);
+
+  test("a missing bwrap, input or non-store path is a setup error, not a build failure", async () => {
+    await assert.rejects(
+      runInSandbox(spec(), { scratchDir: store.scratchDir(), bwrap: "/nonexistent/bwrap" }),
+      setupError(/cannot start \/nonexistent\/bwrap/),
+    );
+    const missing = { path: store.storePath("gone"), realPath: "/nonexistent/gone" };
+    await assert.rejects(
+      runInSandbox({ ...spec(), inputs: [missing] }, { scratchDir: store.scratchDir() }),
+      setupError(/is missing at \/nonexistent\/gone/),
+    );
+    await assert.rejects(
+      runInSandbox(spec("/etc/passwd"), { scratchDir: store.scratchDir() }),
+      setupError(/not a store path directly under/),
+    );
+  });
+
+  test("a scratch directory cannot be used twice", async (t) => {
+    if (!requirePeer(t, "bwrap", "bubblewrap")) return;
+    const scratchDir = store.scratchDir();
+    assert.equal((await runInSandbox(spec(), { scratchDir })).exitCode, 0);
+    await assert.rejects(runInSandbox(spec(), { scratchDir }), setupError(/cannot create/));
+  });
+});
+
 describe("build users (as root)", { skip: !isRoot && "needs root" }, () => {
   let user: BuildUser;
   const name = `kilntest${randomBytes(3).toString("hex")}`;
@@ -439,7 +487,17 @@ describe("build users (as root)", { skip: !isRoot && "needs root" }, () => {
       return result.stdout.trim();
     };
     run("groupadd", ["--system", name]);
-    run("useradd", ["--system", "-g", name, "-M", "-d", "/var/empty", "-s", "/usr/sbin/nologin", name]);
+    run("useradd", [
+      "--system",
+      "-g",
+      name,
+      "-M",
+      "-d",
+      "/var/empty",
+      "-s",
+      "/usr/sbin/nologin",
+      name,
+    ]);
     user = { name, uid: Number(run("id", ["-u", name])), gid: Number(run("id", ["-g", name])) };
   });
   after(() => {
@@ -489,6 +547,16 @@ describe("build users (as root)", { skip: !isRoot && "needs root" }, () => {
     }
     const running = spawnSync("su", ["nobody", "-s", "/bin/sh", "-c", join(top, "sh")]);
     assert.notEqual(running.status, 0, "nobody cannot run the setuid file");
+  });
+
+  test("a scratch directory the build user cannot reach is refused up front", async () => {
+    const hidden = store.scratchDir();
+    chmodSync(hidden, 0o700);
+    await assert.rejects(
+      build("true", { spec: { buildUser: user }, sandbox: { scratchDir: join(hidden, "b") } }),
+      (error: unknown) =>
+        error instanceof KilnError && new RegExp(`${hidden} is not searchable`).test(error.message),
+    );
   });
 
   test("a normal failed build tree is 0700 and owned by the build user", async (t) => {

@@ -3,7 +3,7 @@
  * then global flags. Everything below receives this frozen object (or a Pick of it)
  * and never reads process.env itself.
  */
-import { FormatError } from "@kiln/formats";
+import { FormatError } from "@kiln/formats/kiln-error";
 
 export interface CliConfig {
   /** Logical store directory: part of every store path hash. */

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerDerivationCommand } from "./commands/derivation.ts";
 import { registerHashCommand } from "./commands/hash.ts";
+import { registerNarCommand } from "./commands/nar.ts";
 import { registerNarinfoCommand } from "./commands/narinfo.ts";
 import { registerStoreCommand } from "./commands/store.ts";
 
@@ -29,6 +30,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerHashCommand(program);
   registerStoreCommand(program);
   registerDerivationCommand(program);
+  registerNarCommand(program);
   registerNarinfoCommand(program);
   exitOverrideEverywhere(program);
   return program;

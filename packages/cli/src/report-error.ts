@@ -2,7 +2,7 @@
  * The one place where errors become exit codes and messages. Kiln's typed errors print
  * their message (and hint) on one line each; anything else is a bug and says so.
  */
-import { KilnError } from "@kiln/formats";
+import { KilnError } from "@kiln/formats/kiln-error";
 
 /** Exit codes by error-code prefix; the default for a KilnError is 1. */
 const EXIT_CODES: ReadonlyArray<readonly [RegExp, number]> = [

@@ -1,4 +1,4 @@
-import { KilnError } from "@kiln/formats";
+import { KilnError } from "@kiln/formats/kiln-error";
 
 /** Wrong arguments on the command line; exits with status 2. */
 export class UsageError extends KilnError {

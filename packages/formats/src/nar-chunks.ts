@@ -126,8 +126,11 @@ export function* narChunks(
         continue; // its entry, if any, is closed when its frame is done
       }
       if (kind === "symlink") {
+        const target = readlinkSync(node, { encoding: "buffer" });
+        // Linux caps targets below this; the parser refuses longer ones, so must the writer.
+        if (target.length > NAR_MAX_NAME_BYTES) throw unsupported(node, "has an over-long target");
         put(SYMLINK_HEAD);
-        putString(readlinkSync(node, { encoding: "buffer" }));
+        putString(target);
         put(CLOSE);
       } else {
         const fd = openSync(node, OPEN_FLAGS);

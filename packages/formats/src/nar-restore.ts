@@ -47,8 +47,8 @@ export async function restoreNar(
 }
 
 /**
- * `restoreNar` for events that were already parsed (e.g. while the archive is also being
- * hashed). Trusts nothing about them: paths are checked again as described above.
+ * `restoreNar` for callers that run `parseNar` themselves (e.g. to look at the events on
+ * the way). Trusts nothing about the events: paths are checked again as described above.
  */
 export async function restoreNarEvents(
   events: AsyncIterable<NarEvent>,

@@ -1,13 +1,6 @@
 /** `kiln hash`: as `guix hash`, the hash of files, flat or over their NAR serialisation. */
 import { createReadStream } from "node:fs";
-import {
-  formatDigest,
-  type Hash,
-  type HashEncoding,
-  hashPath,
-  hashStream,
-  parseHashAlgorithm,
-} from "@kiln/formats";
+import type { Hash, HashEncoding } from "@kiln/formats/hash";
 import type { Command } from "commander";
 import { UsageError } from "../usage-error.ts";
 
@@ -51,6 +44,10 @@ export function registerHashCommand(program: Command): void {
       "\nExample:\n  kiln hash -S nar ./src       # the hash 'nix hash path --base32' prints\n",
     )
     .action(async (files: string[], options: HashOptions) => {
+      // Imported when run, so `kiln --help` and other verbs do not pay for loading them.
+      const { formatDigest, parseHashAlgorithm } = await import("@kiln/formats/hash");
+      const { hashPath } = await import("@kiln/formats/hash-path");
+      const { hashStream } = await import("@kiln/formats/hash-stream");
       const encoding = FORMATS[options.format];
       if (!encoding)
         throw new UsageError(

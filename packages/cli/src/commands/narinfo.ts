@@ -1,6 +1,7 @@
 /** `kiln narinfo verify`: check narinfo signatures (Nix `Sig:` or Guix `Signature:`) against given keys. */
 import { readFileSync } from "node:fs";
-import { KilnError, parseTrustedKeys, type TrustedKey, verifyNarinfo } from "@kiln/formats";
+import { KilnError } from "@kiln/formats/kiln-error";
+import type { TrustedKey } from "@kiln/formats/verify-narinfo";
 import type { Command } from "commander";
 import { UsageError } from "../usage-error.ts";
 
@@ -24,7 +25,8 @@ export function registerNarinfoCommand(program: Command): void {
       "after",
       "\nExit status: 0 only when every narinfo is validly signed; otherwise one line per failure.\n",
     )
-    .action((files: string[], options: { key: string[] }) => {
+    .action(async (files: string[], options: { key: string[] }) => {
+      const { parseTrustedKeys, verifyNarinfo } = await import("@kiln/formats/verify-narinfo");
       if (options.key.length === 0)
         throw new UsageError("no --key given", "pass --key FILE with a trusted public key");
       const keys: TrustedKey[] = options.key.flatMap((file) =>

@@ -1,13 +1,6 @@
 /** `kiln store …`: store-level verbs. Today: `path`, the store path content would get. */
 import { createReadStream, readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import {
-  hashPath,
-  hashStream,
-  makeFixedOutputPath,
-  makeTextPath,
-  parseHashAlgorithm,
-} from "@kiln/formats";
 import type { Command } from "commander";
 import { configOf } from "../global-config.ts";
 import { UsageError } from "../usage-error.ts";
@@ -49,6 +42,10 @@ export function registerStoreCommand(program: Command): void {
       "\nExamples:\n  kiln store path --method recursive ./src          # as nix-store --add\n  kiln store path --method flat --algo sha1 f.tar    # as a flat fixed-output derivation\n",
     )
     .action(async (file: string, options: StorePathOptions, command: Command) => {
+      const { parseHashAlgorithm } = await import("@kiln/formats/hash");
+      const { hashPath } = await import("@kiln/formats/hash-path");
+      const { hashStream } = await import("@kiln/formats/hash-stream");
+      const { makeFixedOutputPath, makeTextPath } = await import("@kiln/formats/make-store-path");
       const { storeDir } = configOf(command);
       const name = options.name ?? basename(resolve(file));
       const algorithm = parseHashAlgorithm(options.algo);

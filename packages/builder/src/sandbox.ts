@@ -183,17 +183,12 @@ function runUnisolated(
   const killGroup = () => {
     if (child.pid !== undefined) signalProcess(-child.pid);
   };
-  return watchBuildProcess(child, { ...options, kill: killGroup, onExit: killGroup }).catch(
-    (error: unknown) => {
-      throw new BuilderError(
-        "ERR_SANDBOX_SETUP",
-        `cannot start ${spec.builder}: ${String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    },
-  );
+  const watch = { ...options, kill: killGroup, onExit: killGroup, drainGraceMs: 1000 };
+  return watchBuildProcess(child, watch).catch((error: unknown) => {
+    throw new BuilderError("ERR_SANDBOX_SETUP", `cannot start ${spec.builder}: ${String(error)}`, {
+      cause: error,
+    });
+  });
 }
 
 function createLayout(

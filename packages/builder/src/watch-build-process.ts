@@ -21,11 +21,14 @@ export interface WatchOptions
   kill: () => void;
   /** Called when the process exits, before its output is drained. */
   onExit?: () => void;
+  /**
+   * Without a sandbox, a process that escaped the kill may still hold the output pipes
+   * after the builder exits: stop waiting for end-of-file this long after the exit.
+   * Not for sandboxed builds, whose pipes close once their processes are dead (and
+   * where a slow log consumer may legitimately still be reading).
+   */
+  drainGraceMs?: number;
 }
-
-// If something outside the build's process tree still holds its stdout after it exits
-// (possible only without the sandbox), stop waiting for end-of-file after this long.
-const DRAIN_GRACE_MS = 1000;
 
 /** Resolves with how the process ended; rejects when it could not be started. */
 export function watchBuildProcess(
@@ -94,7 +97,9 @@ export function watchBuildProcess(
     });
     child.once("exit", () => {
       options.onExit?.();
-      later(DRAIN_GRACE_MS, () => {
+      const { drainGraceMs } = options;
+      if (drainGraceMs === undefined) return;
+      later(drainGraceMs, () => {
         for (const stream of child.stdio) stream?.destroy();
       });
     });

@@ -4,4 +4,6 @@
 import module from "node:module";
 
 module.enableCompileCache?.();
+const { prewarm } = await import("../src/prewarm.ts");
+prewarm(process.argv.slice(2));
 await import("../src/main.ts");

@@ -1,7 +1,8 @@
 /** Runs the real `kiln` entry point in a child process, as a user would. */
 import { spawnSync } from "node:child_process";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+/** The real entry point, as `npx kiln` runs it. */
+const MAIN = new URL("../bin/kiln.js", import.meta.url).pathname;
 
 export interface KilnRun {
   status: number | null;

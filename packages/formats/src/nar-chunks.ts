@@ -46,6 +46,12 @@ export interface NarChunksOptions {
    * is the consumer's to keep.
    */
   readonly reuseBuffer?: boolean;
+  /**
+   * Supplies every buffer the walk writes into (each of `bufferSize` bytes), instead of
+   * allocating: lets a consumer hand out slots of a shared ring (see nar-hash-worker.ts).
+   * Each yielded chunk is a view of the buffer supplied before it; no copies are made.
+   */
+  readonly nextBuffer?: () => Uint8Array;
 }
 
 type Kind = "regular" | "directory" | "symlink";
@@ -77,17 +83,23 @@ export function* narChunks(
 ): Generator<Uint8Array, number, void> {
   const bufferSize = Math.max(options.bufferSize ?? 1 << 20, MAX_HEADER, 1 << 16);
   const reuse = options.reuseBuffer ?? false;
-  let buffer = Buffer.allocUnsafe(bufferSize);
+  const supplied = options.nextBuffer;
+  const fresh = (): Buffer => {
+    if (!supplied) return Buffer.allocUnsafe(bufferSize);
+    const next = supplied();
+    return Buffer.from(next.buffer, next.byteOffset, bufferSize);
+  };
+  let buffer = fresh();
   let pos = 0;
   let size = 0;
 
-  const take = (): Uint8Array => {
+  const take = (last = false): Uint8Array => {
     let chunk: Uint8Array;
     if (reuse) chunk = buffer.subarray(0, pos);
-    else if (pos < COPY_BELOW) chunk = new Uint8Array(buffer.subarray(0, pos));
+    else if (pos < COPY_BELOW && !supplied) chunk = new Uint8Array(buffer.subarray(0, pos));
     else {
       chunk = buffer.subarray(0, pos);
-      buffer = Buffer.allocUnsafe(bufferSize);
+      if (!last) buffer = fresh();
     }
     size += pos;
     pos = 0;
@@ -178,7 +190,7 @@ export function* narChunks(
     put(ENTRY_NODE);
   }
   const total = size + pos;
-  if (pos > 0) yield take();
+  if (pos > 0) yield take(true);
   return total;
 }
 

@@ -2,6 +2,7 @@
 import { createReadStream } from "node:fs";
 import type { Hash, HashEncoding } from "@kiln/formats/hash";
 import type { Command } from "commander";
+import { takeNarHashThread } from "../prewarm.ts";
 import { UsageError } from "../usage-error.ts";
 
 /** Guix's names for the output formats, plus SRI. */
@@ -62,12 +63,21 @@ export function registerHashCommand(program: Command): void {
           "use -S none or -S nar",
         );
       }
-      for (const file of files) {
-        const hash: Hash =
-          serializer === "nar"
-            ? (await hashPath(file, algorithm)).hash
-            : await hashStream(createReadStream(file), algorithm);
-        process.stdout.write(`${formatDigest(hash, encoding)}\n`);
+      // A NAR hash of a big tree runs on two threads (walk here, hash there); the thread
+      // was started before the CLI loaded (see prewarm.ts).
+      const thread = serializer === "nar" ? takeNarHashThread() : undefined;
+      const { NarHashWorker } = await import("@kiln/formats/nar-hash-worker");
+      const worker = thread ? new NarHashWorker(thread) : undefined;
+      try {
+        for (const file of files) {
+          const hash: Hash =
+            serializer === "nar"
+              ? (await (worker ? worker.hashPath(file, algorithm) : hashPath(file, algorithm))).hash
+              : await hashStream(createReadStream(file), algorithm);
+          process.stdout.write(`${formatDigest(hash, encoding)}\n`);
+        }
+      } finally {
+        await worker?.close();
       }
     });
 }

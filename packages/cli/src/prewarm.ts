@@ -1,0 +1,33 @@
+/**
+ * Work started before the command tree is even loaded. Hashing a large tree's NAR is
+ * fastest with a second thread, which takes ~30 ms to boot: starting it here, with
+ * nothing else loaded, overlaps that boot with loading the CLI, so `kiln hash -S nar`
+ * does not wait for it. Keep this module's imports minimal.
+ */
+import { type NarHashThread, startNarHashThread } from "@kiln/formats/nar-hash-thread";
+
+let narHashThread: NarHashThread | undefined;
+
+/** True when the arguments ask for a NAR hash (`kiln hash -S nar …`, `-r`, `--serializer=nar`). */
+export function wantsNarHash(argv: readonly string[]): boolean {
+  if (!argv.includes("hash")) return false;
+  return argv.some(
+    (arg, i) =>
+      arg === "-r" ||
+      arg === "--recursive" ||
+      arg === "-Snar" ||
+      arg === "--serializer=nar" ||
+      ((arg === "-S" || arg === "--serializer") && argv[i + 1] === "nar"),
+  );
+}
+
+export function prewarm(argv: readonly string[]): void {
+  if (wantsNarHash(argv)) narHashThread = startNarHashThread();
+}
+
+/** The prewarmed hash thread, if any; the caller owns it (and stops it) from now on. */
+export function takeNarHashThread(): NarHashThread | undefined {
+  const thread = narHashThread;
+  narHashThread = undefined;
+  return thread;
+}

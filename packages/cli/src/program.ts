@@ -1,5 +1,6 @@
 /** Builds the `kiln` command tree: global options, then one register function per verb. */
 import { Command } from "commander";
+import { registerArchiveCommand } from "./commands/archive.ts";
 import { registerDerivationCommand } from "./commands/derivation.ts";
 import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
@@ -32,6 +33,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerDerivationCommand(program);
   registerNarCommand(program);
   registerNarinfoCommand(program);
+  registerArchiveCommand(program);
   exitOverrideEverywhere(program);
   return program;
 }

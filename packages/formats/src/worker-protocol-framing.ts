@@ -122,6 +122,7 @@ export class FrameReader {
   #ended = false;
   #error: Error | undefined;
   #waiter: (() => void) | undefined;
+  #drain: { limit: number; resolve: () => void } | undefined;
   /** Total bytes consumed so far; used in error messages. */
   offset = 0;
 
@@ -141,10 +142,30 @@ export class FrameReader {
     this.#ended = true;
     this.#error = error;
     this.#wake();
+    this.#checkDrain();
   }
 
   get buffered(): number {
     return this.#available;
+  }
+
+  /**
+   * Resolves once at most `limit` bytes are buffered: a producer pushing from a stream
+   * awaits this between chunks, which gives backpressure.
+   */
+  drained(limit: number): Promise<void> {
+    if (this.#available <= limit || this.#ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drain = { limit, resolve };
+    });
+  }
+
+  #checkDrain(): void {
+    const drain = this.#drain;
+    if (drain && (this.#available <= drain.limit || this.#ended)) {
+      this.#drain = undefined;
+      drain.resolve();
+    }
   }
 
   #wake(): void {
@@ -175,6 +196,7 @@ export class FrameReader {
     if (count === 0) return new Uint8Array(0);
     this.#available -= count;
     this.offset += count;
+    if (this.#drain) queueMicrotask(() => this.#checkDrain());
     const first = this.#chunks[0];
     if (first.length === count) {
       this.#chunks.shift();

@@ -1,0 +1,349 @@
+/**
+ * A store on this machine: files under the real store directory, facts in the SQLite
+ * database. Everything that enters goes the same way: into a temporary name beside its
+ * final place, canonicalised (read-only, mtime 1, no setuid), flushed to disk, renamed
+ * into place under the path's lock, and only then registered, together with its
+ * references, in one transaction. A crash at any point leaves at worst an invalid
+ * leftover that `verify` (and the next add of the same path) removes; never a valid
+ * path with missing or partial files.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, join } from "node:path";
+import { formatContentAddress } from "@kiln/formats/content-address";
+import type { Derivation } from "@kiln/formats/derivation";
+import { formatHashNix32, type HashAlgorithm, hashBytes } from "@kiln/formats/hash";
+import { hashPath } from "@kiln/formats/hash-path";
+import { hashStream } from "@kiln/formats/hash-stream";
+import { makeFixedOutputPath, makeTextPath } from "@kiln/formats/make-store-path";
+import { restoreNar } from "@kiln/formats/nar-restore";
+import { dumpPath } from "@kiln/formats/nar-writer";
+import { parseDerivation } from "@kiln/formats/parse-derivation";
+import { parseStorePath } from "@kiln/formats/store-path";
+import { canonicalisePathMetadata } from "./canonicalise.ts";
+import { fsyncTree } from "./fsync-tree.ts";
+import { hashingTee } from "./hashing-tee.ts";
+import type { NewPathInfo, PathInfo } from "./path-info.ts";
+import { acquirePathLocks } from "./path-lock.ts";
+import { removeTree } from "./remove-tree.ts";
+import { databasePath, kilnStateDir, type StoreConfig } from "./store-config.ts";
+import { StoreDatabase } from "./store-database.ts";
+import { StoreError } from "./store-error.ts";
+
+export interface AddToStoreOptions {
+  /** Store path name (default: the source's base name). */
+  readonly name?: string;
+  /** `recursive` (the NAR, as `nix-store --add`) or `flat` (a regular file's bytes). */
+  readonly method?: "recursive" | "flat";
+  /** Hash algorithm of the content address (default sha256). */
+  readonly algorithm?: HashAlgorithm;
+  /** Store paths the content refers to (recursive sha256 only). */
+  readonly references?: readonly string[];
+}
+
+/** What the caller knows about a NAR it hands to `addNarToStore`. */
+export type IncomingPathInfo = Omit<NewPathInfo, "narSize"> & { readonly narSize?: number };
+
+/** Entries in the real store directory that are ours but not store paths. */
+const LEFTOVER = /\.(kiln-new-[0-9a-f]+|tmp-[0-9a-f]+|lock|check)$|\.lock\.stale-/;
+
+export class LocalStore {
+  readonly config: StoreConfig;
+  readonly db: StoreDatabase;
+
+  private constructor(config: StoreConfig, db: StoreDatabase) {
+    this.config = config;
+    this.db = db;
+  }
+
+  /** Opens the store, creating its directories and database when missing. */
+  static open(config: StoreConfig): LocalStore {
+    try {
+      mkdirSync(config.realStoreDir, { recursive: true });
+      mkdirSync(kilnStateDir(config), { recursive: true });
+    } catch (cause) {
+      throw new StoreError(
+        "UNWRITABLE",
+        `cannot create the store at ${config.realStoreDir}: ${(cause as Error).message}`,
+        {
+          cause,
+          hint: "run as the store's owner, or pass --real-store-dir and --state-dir pointing somewhere writable",
+        },
+      );
+    }
+    return new LocalStore(Object.freeze({ ...config }), new StoreDatabase(databasePath(config)));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Where a store path's files are on disk. Throws for anything that is not a store path. */
+  realPath(storePath: string): string {
+    const { baseName } = parseStorePath(storePath, this.config.storeDir);
+    return join(this.config.realStoreDir, baseName);
+  }
+
+  isValidPath(path: string): boolean {
+    return this.db.isValidPath(path);
+  }
+
+  queryPathInfo(path: string): PathInfo | undefined {
+    return this.db.queryPathInfo(path);
+  }
+
+  /** Like queryPathInfo, but a missing path is an error naming it. */
+  requirePathInfo(path: string): PathInfo {
+    const info = this.db.queryPathInfo(path);
+    if (!info)
+      throw new StoreError("INVALID_PATH", `path ${path} is not valid`, {
+        hint: "add or build it first",
+      });
+    return info;
+  }
+
+  /** The closure of `paths` under references (the paths themselves included), sorted. */
+  requisites(paths: Iterable<string>, options: { includeOutputs?: boolean } = {}): string[] {
+    const seen = new Set<string>();
+    const pending = [...paths];
+    for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+      if (seen.has(path)) continue;
+      this.requirePathInfo(path);
+      seen.add(path);
+      for (const reference of this.db.references(path))
+        if (!seen.has(reference)) pending.push(reference);
+      if (options.includeOutputs && path.endsWith(".drv")) {
+        for (const output of this.db.derivationOutputs(path).values()) {
+          if (this.db.isValidPath(output)) pending.push(output);
+        }
+      }
+    }
+    return [...seen].sort();
+  }
+
+  /** Parses a valid `.drv` from the store. */
+  readDerivation(drvPath: string): Derivation {
+    if (!drvPath.endsWith(".drv"))
+      throw new StoreError("NOT_DERIVATION", `${drvPath} is not a derivation`);
+    this.requirePathInfo(drvPath);
+    return parseDerivation(readFileSync(this.realPath(drvPath)));
+  }
+
+  /** Locks store paths (in a fixed order); returns the function that releases them. */
+  async lockPaths(paths: readonly string[]): Promise<() => void> {
+    const locks = await acquirePathLocks(paths.map((path) => `${this.realPath(path)}.lock`));
+    return () => {
+      for (const lock of locks) lock.release();
+    };
+  }
+
+  /** Deletes the files of a path that is not valid (a crash leftover). Refuses valid paths. */
+  removeInvalidPath(path: string): void {
+    if (this.db.isValidPath(path))
+      throw new StoreError("PATH_VALID", `refusing to delete valid path ${path}`);
+    removeTree(this.realPath(path));
+  }
+
+  /** A fresh temporary name beside `path`'s real location, recognised as a leftover by verify. */
+  temporaryPathFor(path: string): string {
+    return `${this.realPath(path)}.kiln-new-${randomBytes(6).toString("hex")}`;
+  }
+
+  /**
+   * Moves a canonicalised, complete tree at `temporary` into place as `path` and registers
+   * it. The caller holds the path's lock and has checked that it is not valid.
+   */
+  commitPath(
+    temporary: string,
+    info: NewPathInfo,
+    derivationOutputs?: ReadonlyMap<string, string>,
+  ): void {
+    const real = this.realPath(info.path);
+    if (existsSync(real)) removeTree(real);
+    fsyncTree(temporary);
+    renameSync(temporary, real);
+    this.db.registerValidPaths([{ info, derivationOutputs }]);
+  }
+
+  /** Output name → path, when `path` is a derivation (they are recorded on registration). */
+  derivationOutputsOfFile(path: string, file: string): Map<string, string> | undefined {
+    if (!path.endsWith(".drv")) return undefined;
+    try {
+      const drv = parseDerivation(readFileSync(file));
+      return new Map([...drv.outputs].map(([name, output]) => [name, output.path]));
+    } catch {
+      return undefined; // a text file named .drv that is not a derivation
+    }
+  }
+
+  /**
+   * Adds a file or tree, content-addressed, as `nix-store --add` / `--add-fixed` do.
+   * A path that is already valid is not rewritten. Returns the store path.
+   */
+  async addToStore(source: string, options: AddToStoreOptions = {}): Promise<string> {
+    const name = options.name ?? basename(source);
+    const method = options.method ?? "recursive";
+    const algorithm = options.algorithm ?? "sha256";
+    const references = [...(options.references ?? [])].sort();
+    for (const reference of references) this.requirePathInfo(reference);
+    const { storeDir } = this.config;
+    let caHash: Awaited<ReturnType<typeof hashStream>> | undefined;
+    if (method === "flat") {
+      if (!lstatSync(source).isFile())
+        throw new StoreError(
+          "NOT_REGULAR",
+          `${source} is not a regular file; flat hashing needs one`,
+        );
+      const { createReadStream } = await import("node:fs");
+      caHash = await hashStream(createReadStream(source), algorithm);
+    }
+    const contentHash = caHash ?? (await hashPath(source, algorithm)).hash;
+    const path = makeFixedOutputPath({ method, hash: contentHash, name, references, storeDir });
+    if (this.db.isValidPath(path)) return path;
+
+    const unlock = await this.lockPaths([path]);
+    try {
+      if (this.db.isValidPath(path)) return path;
+      const temporary = this.temporaryPathFor(path);
+      const tee = hashingTee(dumpPath(source));
+      try {
+        await restoreNar(tee.chunks, temporary);
+        const { hash: narHash, size: narSize } = tee.result();
+        // The source may have changed since we hashed it: check what we copied.
+        const copiedHash =
+          method === "flat"
+            ? await hashStream(readFileChunks(temporary), algorithm)
+            : algorithm === "sha256"
+              ? narHash
+              : (await hashPath(temporary, algorithm)).hash;
+        if (Buffer.compare(copiedHash.digest, contentHash.digest) !== 0) {
+          throw new StoreError("SOURCE_CHANGED", `${source} changed while it was being added`);
+        }
+        canonicalisePathMetadata(temporary);
+        this.commitPath(temporary, {
+          path,
+          narHash: formatHashNix32(narHash),
+          narSize,
+          references,
+          ca: formatContentAddress({ method, hash: contentHash }),
+        });
+      } catch (error) {
+        removeTree(temporary);
+        throw error;
+      }
+      return path;
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Adds a text file as `builtins.toFile` and `.drv` files are added. Returns its path. */
+  async addTextToStore(
+    name: string,
+    text: string | Uint8Array,
+    references: readonly string[] = [],
+  ): Promise<string> {
+    const sorted = [...new Set(references)].sort();
+    for (const reference of sorted) this.requirePathInfo(reference);
+    const path = makeTextPath(name, text, { references: sorted, storeDir: this.config.storeDir });
+    if (this.db.isValidPath(path)) return path;
+    const unlock = await this.lockPaths([path]);
+    try {
+      if (this.db.isValidPath(path)) return path;
+      const temporary = this.temporaryPathFor(path);
+      try {
+        writeFileSync(temporary, text, { flag: "wx", mode: 0o444 });
+        chmodSync(temporary, 0o444);
+        utimesSync(temporary, 1, 1);
+        const { hash, narSize } = await hashPath(temporary);
+        this.commitPath(
+          temporary,
+          {
+            path,
+            narHash: formatHashNix32(hash),
+            narSize,
+            references: sorted,
+            ca: formatContentAddress({ method: "text", hash: hashBytes("sha256", text) }),
+          },
+          this.derivationOutputsOfFile(path, temporary),
+        );
+      } catch (error) {
+        removeTree(temporary);
+        throw error;
+      }
+      return path;
+    } finally {
+      unlock();
+    }
+  }
+
+  /**
+   * Restores a NAR as store path `info.path`, checking it against `info.narHash` (and
+   * `narSize` when given) while it streams; registers it only when everything matches.
+   * A path that is already valid is left alone (the stream is drained).
+   */
+  async addNarToStore(nar: AsyncIterable<Uint8Array>, info: IncomingPathInfo): Promise<void> {
+    this.realPath(info.path); // validates the path
+    const unlock = await this.lockPaths([info.path]);
+    try {
+      if (this.db.isValidPath(info.path)) {
+        for await (const _chunk of nar) {
+          // drain: the caller's stream must be consumed either way
+        }
+        return;
+      }
+      for (const reference of info.references) {
+        if (reference !== info.path) this.requirePathInfo(reference);
+      }
+      const temporary = this.temporaryPathFor(info.path);
+      const tee = hashingTee(nar);
+      try {
+        await restoreNar(tee.chunks, temporary);
+        const { hash, size } = tee.result();
+        const actual = formatHashNix32(hash);
+        if (actual !== info.narHash) {
+          throw new StoreError(
+            "HASH_MISMATCH",
+            `NAR of ${info.path} has hash ${actual}, expected ${info.narHash}`,
+          );
+        }
+        if (info.narSize !== undefined && info.narSize !== size) {
+          throw new StoreError(
+            "SIZE_MISMATCH",
+            `NAR of ${info.path} is ${size} bytes, expected ${info.narSize}`,
+          );
+        }
+        canonicalisePathMetadata(temporary);
+        this.commitPath(
+          temporary,
+          { ...info, narSize: size },
+          this.derivationOutputsOfFile(info.path, temporary),
+        );
+      } catch (error) {
+        removeTree(temporary);
+        throw error;
+      }
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Names in the real store directory that are Kiln's own leftovers (temporary copies, locks). */
+  static isLeftoverName(name: string): boolean {
+    return LEFTOVER.test(name);
+  }
+}
+
+async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const { createReadStream } = await import("node:fs");
+  yield* createReadStream(path);
+}

@@ -103,6 +103,7 @@ export class LocalStore {
 
   /** Like queryPathInfo, but a missing path is an error naming it. */
   requirePathInfo(path: string): PathInfo {
+    parseStorePath(path, this.config.storeDir); // names a path outside the store as such
     const info = this.db.queryPathInfo(path);
     if (!info)
       throw new StoreError("INVALID_PATH", `path ${path} is not valid`, {

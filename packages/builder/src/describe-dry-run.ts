@@ -8,7 +8,9 @@ import type { BuildResult } from "./build-options.ts";
  * describeDryRun(await buildDerivations(store, [drv], { dryRun: true }));
  * // "these 2 derivations will be built:\n  /gnu/store/…-b.drv\n  /gnu/store/…-a.drv\n"
  */
-export function describeDryRun(results: readonly Pick<BuildResult, "drvPath" | "status">[]): string {
+export function describeDryRun(
+  results: readonly Pick<BuildResult, "drvPath" | "status">[],
+): string {
   const wouldBuild = results.filter((r) => r.status === "would-build").map((r) => r.drvPath);
   if (wouldBuild.length === 0) return "";
   const head =

@@ -8,8 +8,13 @@ import { type NarHashThread, startNarHashThread } from "@kiln/formats/nar-hash-t
 
 let narHashThread: NarHashThread | undefined;
 
-/** True when the arguments ask for a NAR hash (`kiln hash -S nar …`, `-r`, `--serializer=nar`). */
+/**
+ * True when the arguments ask for NAR hashes of trees: `kiln hash -S nar …` (or `-r`,
+ * `--serializer=nar`) and `kiln store add …`.
+ */
 export function wantsNarHash(argv: readonly string[]): boolean {
+  const store = argv.indexOf("store");
+  if (store >= 0 && argv[store + 1] === "add") return true;
   if (!argv.includes("hash")) return false;
   return argv.some(
     (arg, i) =>

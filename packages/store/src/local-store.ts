@@ -21,7 +21,7 @@ import {
 import { basename, join } from "node:path";
 import { formatContentAddress } from "@kiln/formats/content-address";
 import type { Derivation } from "@kiln/formats/derivation";
-import { formatHashNix32, type HashAlgorithm, hashBytes } from "@kiln/formats/hash";
+import { formatHashNix32, type Hash, type HashAlgorithm, hashBytes } from "@kiln/formats/hash";
 import { hashPath } from "@kiln/formats/hash-path";
 import { hashStream } from "@kiln/formats/hash-stream";
 import { makeFixedOutputPath, makeTextPath } from "@kiln/formats/make-store-path";
@@ -48,6 +48,11 @@ export interface AddToStoreOptions {
   readonly algorithm?: HashAlgorithm;
   /** Store paths the content refers to (recursive sha256 only). */
   readonly references?: readonly string[];
+  /**
+   * Computes a tree's NAR hash (default `hashPath`); a CLI passes its two-thread
+   * NarHashWorker here. Must give exactly what hashPath gives.
+   */
+  readonly hashTree?: (path: string, algorithm: HashAlgorithm) => Promise<{ hash: Hash }>;
 }
 
 /** What the caller knows about a NAR it hands to `addNarToStore`. */
@@ -207,7 +212,7 @@ export class LocalStore {
       const { createReadStream } = await import("node:fs");
       caHash = await hashStream(createReadStream(source), algorithm);
     }
-    const contentHash = caHash ?? (await hashPath(source, algorithm)).hash;
+    const contentHash = caHash ?? (await (options.hashTree ?? hashPath)(source, algorithm)).hash;
     const path = makeFixedOutputPath({ method, hash: contentHash, name, references, storeDir });
     if (this.db.isValidPath(path)) return path;
 

@@ -4,6 +4,7 @@ import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { configOf } from "../global-config.ts";
 import { withStore } from "../open-store.ts";
+import { takeNarHashThread } from "../prewarm.ts";
 import { UsageError } from "../usage-error.ts";
 
 interface StorePathOptions {
@@ -114,13 +115,27 @@ export function registerStoreCommand(program: Command): void {
         const method = options.fixed === undefined || options.recursive ? "recursive" : "flat";
         if (options.name !== undefined && paths.length > 1)
           throw new UsageError("--name takes a single PATH");
-        await withStore(configOf(command), async (store) => {
-          for (const path of paths) {
-            process.stdout.write(
-              `${await store.addToStore(path, { method, algorithm, name: options.name })}\n`,
-            );
-          }
-        });
+        // Trees are hashed on two threads; the thread was started before the CLI loaded.
+        const thread = takeNarHashThread();
+        const { NarHashWorker } = await import("@kiln/formats/nar-hash-worker");
+        const worker = thread ? new NarHashWorker(thread) : undefined;
+        const hashTree =
+          worker && ((path: string, algo: typeof algorithm) => worker.hashPath(path, algo));
+        try {
+          await withStore(configOf(command), async (store) => {
+            for (const path of paths) {
+              const added = await store.addToStore(path, {
+                method,
+                algorithm,
+                name: options.name,
+                hashTree,
+              });
+              process.stdout.write(`${added}\n`);
+            }
+          });
+        } finally {
+          await worker?.close();
+        }
       },
     );
   store

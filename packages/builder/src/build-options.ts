@@ -112,7 +112,5 @@ export interface BuildResult {
   readonly logPath?: string;
   /** The kept build tree of a failed build (`keepFailed`). */
   readonly buildTreeKept?: string;
-  /** With `check` and `keepFailed`: output path → the differing rebuild (`<path>.check`). */
-  readonly checkCopies?: Readonly<Record<string, string>>;
   readonly warnings: readonly string[];
 }

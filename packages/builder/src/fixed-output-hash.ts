@@ -3,10 +3,7 @@
  * content address it is registered with (`fixed:r:sha256:<nix32>`, `fixed:sha1:<nix32>`).
  */
 import { createReadStream, lstatSync } from "node:fs";
-import {
-  type ContentAddress,
-  formatContentAddress,
-} from "@kiln/formats/content-address";
+import { type ContentAddress, formatContentAddress } from "@kiln/formats/content-address";
 import type { DerivationOutput } from "@kiln/formats/derivation";
 import {
   formatHashNix32,

@@ -44,7 +44,8 @@ export async function scanOutput(
   const scanner = createReferenceScanner(byHashPart.keys());
   const sha256 = createHash("sha256");
   const { algorithm } = options;
-  const other = algorithm === undefined || algorithm === "sha256" ? undefined : createHash(algorithm);
+  const other =
+    algorithm === undefined || algorithm === "sha256" ? undefined : createHash(algorithm);
   let narSize = 0;
   let sinceYield = 0;
   // Each chunk is a view of one reused buffer, consumed before the next is read.

@@ -17,4 +17,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`kiln nar ls x | head`) ends the command quietly, as for other Unix tools.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2));

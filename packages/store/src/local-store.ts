@@ -9,13 +9,11 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   renameSync,
-  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { basename, join } from "node:path";
@@ -216,40 +214,29 @@ export class LocalStore {
     const path = makeFixedOutputPath({ method, hash: contentHash, name, references, storeDir });
     if (this.db.isValidPath(path)) return path;
 
-    const unlock = await this.lockPaths([path]);
-    try {
-      if (this.db.isValidPath(path)) return path;
-      const temporary = this.temporaryPathFor(path);
+    await this.#addUnderLock(path, async (temporary) => {
       const tee = hashingTee(dumpPath(source));
-      try {
-        await restoreNar(tee.chunks, temporary);
-        const { hash: narHash, size: narSize } = tee.result();
-        // The source may have changed since we hashed it: check what we copied.
-        const copiedHash =
-          method === "flat"
-            ? await hashStream(readFileChunks(temporary), algorithm)
-            : algorithm === "sha256"
-              ? narHash
-              : (await hashPath(temporary, algorithm)).hash;
-        if (Buffer.compare(copiedHash.digest, contentHash.digest) !== 0) {
-          throw new StoreError("SOURCE_CHANGED", `${source} changed while it was being added`);
-        }
-        canonicalisePathMetadata(temporary);
-        this.commitPath(temporary, {
-          path,
-          narHash: formatHashNix32(narHash),
-          narSize,
-          references,
-          ca: formatContentAddress({ method, hash: contentHash }),
-        });
-      } catch (error) {
-        removeTree(temporary);
-        throw error;
+      await restoreNar(tee.chunks, temporary);
+      const { hash: narHash, size: narSize } = tee.result();
+      // The source may have changed since we hashed it: check what we copied.
+      const copiedHash =
+        method === "flat"
+          ? await hashStream(readFileChunks(temporary), algorithm)
+          : algorithm === "sha256"
+            ? narHash
+            : (await hashPath(temporary, algorithm)).hash;
+      if (Buffer.compare(copiedHash.digest, contentHash.digest) !== 0) {
+        throw new StoreError("SOURCE_CHANGED", `${source} changed while it was being added`);
       }
-      return path;
-    } finally {
-      unlock();
-    }
+      return {
+        path,
+        narHash: formatHashNix32(narHash),
+        narSize,
+        references,
+        ca: formatContentAddress({ method, hash: contentHash }),
+      };
+    });
+    return path;
   }
 
   /** Adds a text file as `builtins.toFile` and `.drv` files are added. Returns its path. */
@@ -262,34 +249,18 @@ export class LocalStore {
     for (const reference of sorted) this.requirePathInfo(reference);
     const path = makeTextPath(name, text, { references: sorted, storeDir: this.config.storeDir });
     if (this.db.isValidPath(path)) return path;
-    const unlock = await this.lockPaths([path]);
-    try {
-      if (this.db.isValidPath(path)) return path;
-      const temporary = this.temporaryPathFor(path);
-      try {
-        writeFileSync(temporary, text, { flag: "wx", mode: 0o444 });
-        chmodSync(temporary, 0o444);
-        utimesSync(temporary, 1, 1);
-        const { hash, narSize } = await hashPath(temporary);
-        this.commitPath(
-          temporary,
-          {
-            path,
-            narHash: formatHashNix32(hash),
-            narSize,
-            references: sorted,
-            ca: formatContentAddress({ method: "text", hash: hashBytes("sha256", text) }),
-          },
-          this.derivationOutputsOfFile(path, temporary),
-        );
-      } catch (error) {
-        removeTree(temporary);
-        throw error;
-      }
-      return path;
-    } finally {
-      unlock();
-    }
+    await this.#addUnderLock(path, async (temporary) => {
+      writeFileSync(temporary, text, { flag: "wx", mode: 0o444 });
+      const { hash, narSize } = await hashPath(temporary);
+      return {
+        path,
+        narHash: formatHashNix32(hash),
+        narSize,
+        references: sorted,
+        ca: formatContentAddress({ method: "text", hash: hashBytes("sha256", text) }),
+      };
+    });
+    return path;
   }
 
   /**
@@ -299,20 +270,18 @@ export class LocalStore {
    */
   async addNarToStore(nar: AsyncIterable<Uint8Array>, info: IncomingPathInfo): Promise<void> {
     this.realPath(info.path); // validates the path
-    const unlock = await this.lockPaths([info.path]);
-    try {
-      if (this.db.isValidPath(info.path)) {
-        for await (const _chunk of nar) {
-          // drain: the caller's stream must be consumed either way
+    const drain = async () => {
+      for await (const _chunk of nar) {
+        // the caller's stream must be consumed either way
+      }
+    };
+    await this.#addUnderLock(
+      info.path,
+      async (temporary) => {
+        for (const reference of info.references) {
+          if (reference !== info.path) this.requirePathInfo(reference);
         }
-        return;
-      }
-      for (const reference of info.references) {
-        if (reference !== info.path) this.requirePathInfo(reference);
-      }
-      const temporary = this.temporaryPathFor(info.path);
-      const tee = hashingTee(nar);
-      try {
+        const tee = hashingTee(nar);
         await restoreNar(tee.chunks, temporary);
         const { hash, size } = tee.result();
         const actual = formatHashNix32(hash);
@@ -328,12 +297,34 @@ export class LocalStore {
             `NAR of ${info.path} is ${size} bytes, expected ${info.narSize}`,
           );
         }
+        return { ...info, narSize: size };
+      },
+      drain,
+    );
+  }
+
+  /**
+   * The one way into the store. Under the path's lock, unless the path is valid by then
+   * (`ifValid` runs instead), `produce` writes the complete tree at a temporary name beside
+   * its final place and says what to register; the tree is then canonicalised, flushed,
+   * renamed into place and registered. On any failure the temporary tree is removed.
+   */
+  async #addUnderLock(
+    path: string,
+    produce: (temporary: string) => Promise<NewPathInfo>,
+    ifValid?: () => Promise<void>,
+  ): Promise<void> {
+    const unlock = await this.lockPaths([path]);
+    try {
+      if (this.db.isValidPath(path)) {
+        await ifValid?.();
+        return;
+      }
+      const temporary = this.temporaryPathFor(path);
+      try {
+        const info = await produce(temporary);
         canonicalisePathMetadata(temporary);
-        this.commitPath(
-          temporary,
-          { ...info, narSize: size },
-          this.derivationOutputsOfFile(info.path, temporary),
-        );
+        this.commitPath(temporary, info, this.derivationOutputsOfFile(path, temporary));
       } catch (error) {
         removeTree(temporary);
         throw error;

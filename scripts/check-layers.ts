@@ -11,9 +11,15 @@ import { join, relative } from "node:path";
 const LAYERS: Record<string, number> = {
   "@kiln/formats": 0,
   "@kiln/testkit": 0,
+  "@kiln/keys": 1,
   "@kiln/store": 1,
-  "@kiln/builder": 2,
-  "@kiln/daemon": 3,
+  "@kiln/substituter": 2,
+  "@kiln/gc": 2,
+  "@kiln/profiles": 3,
+  "@kiln/builder": 3,
+  "@kiln/daemon": 4,
+  // Services use formats, the store (read side) and the protocol client, never each other.
+  "@kiln/publish": 5,
   "@kiln/cli": 9,
 };
 

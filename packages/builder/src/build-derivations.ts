@@ -2,14 +2,19 @@
  * `kiln build FILE.drv…` below the CLI, and the daemon's BuildDerivations: plan (pure),
  * then run the plan with the scheduler, one buildDerivation per step.
  */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Derivation } from "@kiln/formats/derivation";
 import { derivationName } from "@kiln/formats/derivation";
 import { kilnStateDir } from "@kiln/store/store-config";
-import { buildDerivation, type ResolvedBuildOptions } from "./build-derivation.ts";
-import type { BuildOptions, BuildResult, BuildStore } from "./build-options.ts";
+import { buildDerivation } from "./build-derivation.ts";
+import type {
+  BuildOptions,
+  BuildResult,
+  BuildStore,
+  ResolvedBuildOptions,
+} from "./build-options.ts";
 import { type PlannedBuild, planBuilds } from "./build-plan.ts";
 import { runSchedule } from "./build-scheduler.ts";
 import { BuilderError } from "./builder-error.ts";
@@ -73,6 +78,7 @@ export async function buildDerivations(
   }
   if (plan.builds.length === 0) return validResults;
   checkWritable(store);
+  mkdirSync(resolved.buildDir, { recursive: true, mode: 0o755 });
 
   options.reporter?.planned(plan.builds.length);
   const context = { store, readDerivation, options: resolved };

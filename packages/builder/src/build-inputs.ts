@@ -21,7 +21,8 @@ export interface BuildInputsOptions {
 /**
  * The sorted input closure of the derivation at `drvPath`. Throws BuilderError when an
  * input is not valid (`ERR_MISSING_INPUT`), when the derivation is for another system
- * (`ERR_WRONG_SYSTEM`) or needs a builtin builder (`ERR_UNSUPPORTED`), or when its
+ * (`ERR_WRONG_SYSTEM`), needs a builtin builder or `passAsFile`, `exportReferencesGraph`
+ * or `__structuredAttrs` (`ERR_UNSUPPORTED`), or when its
  * builder cannot be reached (`ERR_MISSING_BUILDER`).
  *
  * @example
@@ -73,6 +74,15 @@ function checkPlatform(drvPath: string, drv: Derivation, system: string): void {
       "ERR_UNSUPPORTED",
       `${drvPath} needs the builtin builder ${drv.builder}, which is not supported yet`,
     );
+  }
+  // Building these without their files would give wrong results silently.
+  for (const attribute of ["passAsFile", "exportReferencesGraph", "__structuredAttrs"]) {
+    if (drv.env.has(attribute)) {
+      throw new BuilderError(
+        "ERR_UNSUPPORTED",
+        `${drvPath} uses ${attribute}, which is not supported yet (issue 7)`,
+      );
+    }
   }
   if (drv.system !== system) {
     throw new BuilderError(

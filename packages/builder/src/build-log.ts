@@ -1,14 +1,14 @@
 /**
  * Build logs are kept gzip-compressed under the state directory, where guix-daemon keeps
  * them: `${stateDir}/kiln/log/drvs/<first two characters of the .drv name>/<the rest>.gz`.
- * They are compressed while the build writes them, with backpressure: a builder that
- * writes faster than the disk takes it waits.
+ * Long logs are compressed while the build writes them, with backpressure: a builder
+ * that writes faster than the disk takes it waits.
  */
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { finished, pipeline } from "node:stream/promises";
+import { createGzip, type Gzip, gzipSync } from "node:zlib";
 import { kilnStateDir, type StoreConfig } from "@kiln/store/store-config";
 
 export interface BuildLogWriter {
@@ -32,9 +32,16 @@ export function buildLogPath(config: Pick<StoreConfig, "stateDir">, drvPath: str
   return join(kilnStateDir(config), "log", "drvs", name.slice(0, 2), `${name.slice(2)}.gz`);
 }
 
+/** Logs up to this size are compressed in one go when the build ends; longer ones stream. */
+const SPILL_BYTES = 64 << 10;
+
 /**
  * Starts the log of a build of `drvPath`, replacing any earlier one. Every chunk is also
  * handed to `tee` (the live display) as it comes.
+ *
+ * Most builds say little: their output is kept in memory and written compressed in one
+ * system call at the end. Once a log passes 64 KiB it is streamed through gzip to the
+ * file from then on, so memory stays bounded however much a build prints.
  *
  * @example
  * const log = openBuildLog(config, drvPath, { tee: (chunk) => process.stderr.write(chunk) });
@@ -47,15 +54,37 @@ export function openBuildLog(
   options: { tee?: (chunk: Uint8Array) => void } = {},
 ): BuildLogWriter {
   const path = buildLogPath(config, drvPath);
-  mkdirSync(dirname(path), { recursive: true });
-  const gzip = createGzip();
-  const written = pipeline(gzip, createWriteStream(path, { mode: 0o644 }));
-  // Rejections are reported by close(); keep them from being "unhandled" meanwhile.
-  written.catch(() => {});
   const { tee } = options;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let gzip: Gzip | undefined;
+  let written: Promise<void> | undefined;
+
+  const spill = (): Gzip => {
+    mkdirSync(dirname(path), { recursive: true });
+    const stream = createGzip();
+    written = pipeline(stream, createWriteStream(path, { mode: 0o644 }));
+    // Rejections are reported by close(); keep them from being "unhandled" meanwhile.
+    written.catch(() => {});
+    for (const chunk of pending) stream.write(chunk);
+    pending = [];
+    return stream;
+  };
+
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       tee?.(chunk);
+      if (gzip === undefined) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes < SPILL_BYTES) {
+          callback();
+          return;
+        }
+        gzip = spill();
+        callback();
+        return;
+      }
       // A log that cannot be written (disk full) must not hold the builder up forever;
       // close() reports the failure.
       if (gzip.destroyed || gzip.write(chunk)) {
@@ -63,16 +92,25 @@ export function openBuildLog(
         return;
       }
       const resume = () => {
-        gzip.off("drain", resume);
-        gzip.off("close", resume);
+        gzip?.off("drain", resume);
+        gzip?.off("close", resume);
         callback();
       };
       gzip.on("drain", resume);
       gzip.on("close", resume);
     },
     final(callback) {
+      if (gzip === undefined) {
+        try {
+          writeWhole(path, gzipSync(Buffer.concat(pending)));
+          callback();
+        } catch (error) {
+          callback(error as Error);
+        }
+        return;
+      }
       gzip.end();
-      callback();
+      written?.then(() => callback(), callback);
     },
   });
   return {
@@ -80,7 +118,17 @@ export function openBuildLog(
     stream,
     async close() {
       if (!stream.writableEnded) stream.end();
-      await written;
+      await finished(stream);
     },
   };
+}
+
+function writeWhole(path: string, data: Uint8Array): void {
+  try {
+    writeFileSync(path, data, { mode: 0o644 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data, { mode: 0o644 });
+  }
 }

@@ -3,24 +3,16 @@
  * the daemon pass (parsed at the edge; nothing below reads `process.env`), and what
  * comes back for each derivation.
  */
-import type { StoreConfig } from "@kiln/store/store-config";
-import type { StoreDatabase } from "@kiln/store/store-database";
+import type { Derivation } from "@kiln/formats/derivation";
+import type { LocalStore } from "@kiln/store/local-store";
 import type { BuildUserPool } from "./build-user-pool.ts";
 import type { BuilderError } from "./builder-error.ts";
 
-/** What the builder needs of a store (LocalStore offers it). */
-export interface BuildStore {
-  readonly config: StoreConfig;
-  readonly db: Pick<
-    StoreDatabase,
-    "isValidPath" | "queryPathInfo" | "references" | "registerValidPaths"
-  >;
-  /**
-   * Locks store paths against concurrent builders and adders; resolves with the release
-   * function. Without it, `<real path>.lock` files are taken (acquirePathLocks).
-   */
-  lockPaths?(paths: readonly string[]): Promise<() => void>;
-}
+/** What the builder needs of a store. */
+export type BuildStore = Pick<
+  LocalStore,
+  "config" | "db" | "lockPaths" | "readDerivation" | "realPath" | "temporaryPathFor"
+>;
 
 /** Structured log lines: constant messages, details in fields such as `drv`. */
 export interface BuildLogger {
@@ -113,4 +105,29 @@ export interface BuildResult {
   /** The kept build tree of a failed build (`keepFailed`). */
   readonly buildTreeKept?: string;
   readonly warnings: readonly string[];
+}
+
+/** BuildOptions with the defaults filled in, as buildDerivations hands them down. */
+export type ResolvedBuildOptions = Required<
+  Pick<
+    BuildOptions,
+    | "cores"
+    | "keepFailed"
+    | "maxSilentTime"
+    | "timeout"
+    | "disableChroot"
+    | "chrootDirs"
+    | "system"
+    | "hostEnv"
+    | "buildDir"
+  >
+> &
+  Pick<BuildOptions, "buildUserPool" | "reporter" | "logger" | "signal" | "bwrap">;
+
+/** What each build of a `buildDerivations` call shares. */
+export interface BuildDerivationContext {
+  readonly store: BuildStore;
+  /** Reads `.drv` files, cached for the whole call. */
+  readDerivation(drvPath: string): Derivation;
+  readonly options: ResolvedBuildOptions;
 }

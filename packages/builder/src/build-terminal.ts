@@ -82,10 +82,12 @@ export class BuildTerminal implements BuildReporter {
       const rest = build.partial + build.decoder.end();
       if (rest !== "" && this.#showOutput) this.#printLines(build, rest);
     }
-    if (result.status === "built" || result.status === "checked") this.#built++;
-    else if (result.status === "failed") {
+    if (result.status === "failed" || result.status === "dependency-failed") {
       this.#failed++;
       if (result.error !== undefined) this.#print(`error: ${result.error.message}\n`);
+    } else if (result.status !== "skipped") {
+      // Built, checked, or found valid meanwhile: done either way.
+      this.#built++;
     }
     this.#drawStatus();
   }

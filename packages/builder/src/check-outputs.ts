@@ -8,7 +8,6 @@ import { cpSync, renameSync } from "node:fs";
 import type { Derivation } from "@kiln/formats/derivation";
 import { formatHashNix32 } from "@kiln/formats/hash";
 import { canonicalisePathMetadata } from "@kiln/store/canonicalise";
-import { realPathOf } from "@kiln/store/store-config";
 import type { BuildStore } from "./build-options.ts";
 import { BuilderError } from "./builder-error.ts";
 import { removeTree } from "./remove-tree.ts";
@@ -56,7 +55,7 @@ export async function checkOutputs(store: BuildStore, options: CheckOutputsOptio
     if (formatHashNix32(narHash) === registered.narHash) continue;
     differing.push(output.path);
     if (keepFailed) {
-      const copy = `${realPathOf(store.config, output.path)}.check`;
+      const copy = `${store.realPath(output.path)}.check`;
       removeTree(copy);
       moveAside(built, copy);
       kept.push(copy);

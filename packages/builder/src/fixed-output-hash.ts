@@ -53,7 +53,10 @@ export async function checkFixedOutput(
   let actual: Hash;
   if (declared.method === "recursive") {
     if (context.narHash?.algorithm !== declared.expected.algorithm) {
-      throw new Error("checkFixedOutput needs the NAR hashed with the declared algorithm");
+      throw new BuilderError(
+        "ERR_INTERNAL",
+        `checking ${context.drvPath} needs its NAR hashed with ${declared.expected.algorithm}`,
+      );
     }
     actual = context.narHash;
   } else {
@@ -65,8 +68,11 @@ export async function checkFixedOutput(
           "regular file, since recursive hashing is not enabled (outputHashMode = flat)",
       );
     }
-    actual = await hashStream(createReadStream(hostPath), declared.expected.algorithm);
-    actual = { algorithm: actual.algorithm, digest: actual.digest };
+    const { algorithm, digest } = await hashStream(
+      createReadStream(hostPath),
+      declared.expected.algorithm,
+    );
+    actual = { algorithm, digest };
   }
   if (!sameDigest(actual.digest, declared.expected.digest)) {
     throw new BuilderError(

@@ -1,13 +1,10 @@
 /**
- * Reading a `.drv` from the store, for the builder. (LocalStore will offer
- * `readDerivation`; until then this reads the file at its real path.)
+ * Reading a `.drv` from the store for the builder, with errors that say what is wrong
+ * with the request rather than with the store.
  */
-import { readFileSync } from "node:fs";
 import type { Derivation } from "@kiln/formats/derivation";
 import { KilnError } from "@kiln/formats/kiln-error";
-import { parseDerivation } from "@kiln/formats/parse-derivation";
 import { isStorePath } from "@kiln/formats/store-path";
-import { realPathOf } from "@kiln/store/store-config";
 import type { BuildStore } from "./build-options.ts";
 import { BuilderError } from "./builder-error.ts";
 
@@ -20,7 +17,7 @@ import { BuilderError } from "./builder-error.ts";
  * readStoreDerivation(store, "/gnu/store/…-hello-2.12.drv").outputs.get("out")?.path
  */
 export function readStoreDerivation(
-  store: Pick<BuildStore, "config" | "db">,
+  store: Pick<BuildStore, "config" | "db" | "readDerivation">,
   drvPath: string,
 ): Derivation {
   const { storeDir } = store.config;
@@ -35,21 +32,12 @@ export function readStoreDerivation(
       hint: "add it to the store first (or build the .drv file rather than its store path)",
     });
   }
-  let text: Buffer;
   try {
-    text = readFileSync(realPathOf(store.config, drvPath));
+    return store.readDerivation(drvPath);
   } catch (error) {
-    throw new BuilderError(
-      "ERR_MISSING_INPUT",
-      `derivation ${drvPath} is valid but cannot be read: ${(error as Error).message}`,
-      { cause: error, hint: "run kiln store verify --check-contents --repair" },
-    );
-  }
-  try {
-    return parseDerivation(text);
-  } catch (error) {
-    const reason = error instanceof KilnError ? error.message : String(error);
-    throw new BuilderError("ERR_BAD_DERIVATION", `${drvPath} is malformed: ${reason}`, {
+    const reason =
+      error instanceof KilnError || error instanceof Error ? error.message : String(error);
+    throw new BuilderError("ERR_BAD_DERIVATION", `cannot read ${drvPath}: ${reason}`, {
       cause: error,
     });
   }

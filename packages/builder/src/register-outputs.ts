@@ -13,13 +13,14 @@ import { cpSync, renameSync } from "node:fs";
 import type { Derivation } from "@kiln/formats/derivation";
 import { formatHashNix32 } from "@kiln/formats/hash";
 import { canonicalisePathMetadata } from "@kiln/store/canonicalise";
+import { fsyncTree } from "@kiln/store/fsync-tree";
 import type { NewPathInfo } from "@kiln/store/path-info";
-import { realPathOf } from "@kiln/store/store-config";
 import type { BuildStore } from "./build-options.ts";
 import { BuilderError } from "./builder-error.ts";
 import { checkFixedOutput, fixedOutputHash } from "./fixed-output-hash.ts";
 import { removeTree } from "./remove-tree.ts";
 import { scanOutput } from "./scan-output.ts";
+import { syncTree } from "./sync-tree.ts";
 
 export interface RegisterOutputsOptions {
   readonly drvPath: string;
@@ -37,7 +38,10 @@ export interface RegisterOutputsOptions {
 
 /**
  * Moves (or copies) the built outputs into the store and registers them, with the
- * derivation as deriver and, for a fixed output, its content address.
+ * derivation as deriver and, for a fixed output, its content address. Each output is
+ * canonicalised, hashed, scanned and flushed to disk first (a fixed output as a copy under
+ * a temporary name beside its place, which `kiln store verify` knows as a leftover); then
+ * all are renamed into place and registered in one transaction.
  *
  * @example
  * await registerOutputs(store, {
@@ -53,7 +57,7 @@ export async function registerOutputs(
   const candidates = [...options.inputs, ...outputPaths];
   const written: string[] = [];
   try {
-    const registrations: { info: NewPathInfo }[] = [];
+    const ready: { from: string; final: string; info: NewPathInfo }[] = [];
     for (const [name, output] of derivation.outputs) {
       const built = builtOutputs.get(output.path);
       if (built === undefined) {
@@ -62,28 +66,26 @@ export async function registerOutputs(
           `builder for ${drvPath} failed to produce output path ${output.path} (output "${name}")`,
         );
       }
-      const final = realPathOf(store.config, output.path);
-      if (built === final) {
-        // Built in place (no sandbox): already where it belongs.
-        written.push(final);
-        canonicalisePathMetadata(final, { owner, buildUid });
-      } else if (fixedOutput) {
-        written.push(final);
-        cpSync(built, final, { recursive: true, verbatimSymlinks: true, mode: 0 });
-        canonicalisePathMetadata(final, { owner });
+      const final = store.realPath(output.path);
+      let from = built;
+      if (fixedOutput && built !== final) {
+        from = store.temporaryPathFor(output.path);
+        written.push(from);
+        cpSync(built, from, { recursive: true, verbatimSymlinks: true, mode: 0 });
+        canonicalisePathMetadata(from, { owner });
       } else {
+        // Ordinary outputs are hashed where the build left them (no process of the build
+        // is alive, and only the daemon can reach its directory), then renamed into place.
         canonicalisePathMetadata(built, { owner, buildUid });
-        written.push(final);
-        moveIntoStore(built, final);
       }
       const declared = fixedOutput ? fixedOutputHash(output) : undefined;
-      const scan = await scanOutput(final, {
+      const scan = await scanOutput(from, {
         candidates,
         algorithm: declared?.method === "recursive" ? declared.expected.algorithm : undefined,
       });
       let ca: string | undefined;
       if (declared !== undefined) {
-        ca = await checkFixedOutput(final, declared, { narHash: scan.hash, drvPath });
+        ca = await checkFixedOutput(from, declared, { narHash: scan.hash, drvPath });
         if (scan.references.length > 0) {
           throw new BuilderError(
             "ERR_BAD_FIXED_OUTPUT",
@@ -91,7 +93,10 @@ export async function registerOutputs(
           );
         }
       }
-      registrations.push({
+      await syncTree(from);
+      ready.push({
+        from,
+        final,
         info: {
           path: output.path,
           narHash: formatHashNix32(scan.narHash),
@@ -103,19 +108,34 @@ export async function registerOutputs(
         },
       });
     }
-    store.db.registerValidPaths(registrations);
+    for (const { from, final, info } of ready) {
+      if (from === final) continue;
+      written.push(final);
+      moveIntoStore(from, final, () => {
+        const temporary = store.temporaryPathFor(info.path);
+        written.push(temporary);
+        return temporary;
+      });
+    }
+    store.db.registerValidPaths(ready.map(({ info }) => ({ info })));
   } catch (error) {
     for (const path of written) removeTree(path);
     throw error;
   }
 }
 
-/** rename(2), or a copy when the build directory is on another file system than the store. */
-function moveIntoStore(from: string, to: string): void {
+/**
+ * rename(2); when the build directory is on another file system than the store, a copy
+ * under a temporary name there, flushed, then renamed.
+ */
+function moveIntoStore(from: string, to: string, temporary: () => string): void {
   try {
     renameSync(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-    cpSync(from, to, { recursive: true, verbatimSymlinks: true, mode: 0 });
+    const copy = temporary();
+    cpSync(from, copy, { recursive: true, verbatimSymlinks: true, mode: 0 });
+    fsyncTree(copy);
+    renameSync(copy, to);
   }
 }

@@ -1,6 +1,8 @@
 /** Builds the `kiln` command tree: global options, then one register function per verb. */
 import { Command } from "commander";
 import { registerArchiveCommand } from "./commands/archive.ts";
+import { registerBuildCommand } from "./commands/build.ts";
+import { registerBuildUsersCommand } from "./commands/build-users.ts";
 import { registerDerivationCommand } from "./commands/derivation.ts";
 import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
@@ -34,6 +36,8 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerNarCommand(program);
   registerNarinfoCommand(program);
   registerArchiveCommand(program);
+  registerBuildCommand(program);
+  registerBuildUsersCommand(program);
   exitOverrideEverywhere(program);
   return program;
 }

@@ -8,14 +8,7 @@
  * path with missing or partial files.
  */
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { formatContentAddress } from "@kiln/formats/content-address";
 import type { Derivation } from "@kiln/formats/derivation";

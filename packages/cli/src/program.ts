@@ -8,6 +8,7 @@ import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
 import { registerNarinfoCommand } from "./commands/narinfo.ts";
 import { registerStoreCommand } from "./commands/store.ts";
+import { registerWeatherCommand } from "./commands/weather.ts";
 
 /** `env` is the process environment, read here at the edge and nowhere below. */
 export function createProgram(env: Readonly<Record<string, string | undefined>>): Command {
@@ -38,6 +39,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerArchiveCommand(program);
   registerBuildCommand(program);
   registerBuildUsersCommand(program);
+  registerWeatherCommand(program);
   exitOverrideEverywhere(program);
   return program;
 }

@@ -15,6 +15,7 @@ import { formatHashNix32 } from "@kiln/formats/hash";
 import { restoreNar } from "@kiln/formats/nar-restore";
 import { FrameReader } from "@kiln/formats/worker-protocol-framing";
 import { canonicalisePathMetadata } from "./canonicalise.ts";
+import { flushTree } from "./flush-tree.ts";
 import { hashingTee } from "./hashing-tee.ts";
 import type { LocalStore } from "./local-store.ts";
 import { removeTree } from "./remove-tree.ts";
@@ -61,6 +62,7 @@ export async function importPaths(
               }
             }
             canonicalisePathMetadata(temporary);
+            await flushTree(temporary);
             store.commitPath(
               temporary,
               {
@@ -71,6 +73,7 @@ export async function importPaths(
                 deriver: deriver === "" ? undefined : deriver,
               },
               store.derivationOutputsOfFile(path, temporary),
+              { flushed: true },
             );
           }
         } finally {

@@ -21,6 +21,7 @@ import { dumpPath } from "@kiln/formats/nar-writer";
 import { parseDerivation } from "@kiln/formats/parse-derivation";
 import { parseStorePath } from "@kiln/formats/store-path";
 import { canonicalisePathMetadata } from "./canonicalise.ts";
+import { flushTree } from "./flush-tree.ts";
 import { fsyncTree } from "./fsync-tree.ts";
 import { hashingTee } from "./hashing-tee.ts";
 import type { NewPathInfo, PathInfo } from "./path-info.ts";
@@ -157,16 +158,19 @@ export class LocalStore {
 
   /**
    * Moves a canonicalised, complete tree at `temporary` into place as `path` and registers
-   * it. The caller holds the path's lock and has checked that it is not valid.
+   * it. The caller holds the path's lock and has checked that it is not valid. Unless the
+   * caller says it already awaited `flushTree(temporary)` (`flushed`), the tree is flushed
+   * here, synchronously.
    */
   commitPath(
     temporary: string,
     info: NewPathInfo,
     derivationOutputs?: ReadonlyMap<string, string>,
+    options: { flushed?: boolean } = {},
   ): void {
     const real = this.realPath(info.path);
     if (existsSync(real)) removeTree(real);
-    fsyncTree(temporary);
+    if (!options.flushed) fsyncTree(temporary);
     renameSync(temporary, real);
     this.db.registerValidPaths([{ info, derivationOutputs }]);
   }
@@ -317,7 +321,10 @@ export class LocalStore {
       try {
         const info = await produce(temporary);
         canonicalisePathMetadata(temporary);
-        this.commitPath(temporary, info, this.derivationOutputsOfFile(path, temporary));
+        await flushTree(temporary);
+        this.commitPath(temporary, info, this.derivationOutputsOfFile(path, temporary), {
+          flushed: true,
+        });
       } catch (error) {
         removeTree(temporary);
         throw error;

@@ -20,6 +20,7 @@ import { runSchedule } from "./build-scheduler.ts";
 import { BuilderError } from "./builder-error.ts";
 import { hostSystem } from "./host-system.ts";
 import { readStoreDerivation } from "./read-store-derivation.ts";
+import { substituteMissing } from "./substitute-missing.ts";
 
 /**
  * Builds what is missing of `drvPaths` (valid `.drv` store paths), dependencies first.
@@ -52,11 +53,17 @@ export async function buildDerivations(
     }
     return drv;
   };
-  const plan = planBuilds(drvPaths, {
-    readDerivation,
-    isValid: (path) => store.db.isValidPath(path),
-    check: options.check,
-  });
+  const isValid = (path: string) => store.db.isValidPath(path);
+  let plan = planBuilds(drvPaths, { readDerivation, isValid, check: options.check });
+  if (
+    options.substituter &&
+    !options.dryRun &&
+    (plan.builds.length > 0 || plan.missingSources.length > 0)
+  ) {
+    const asked = await substituteMissing(plan, options.substituter, isValid);
+    if (asked.length > 0)
+      plan = planBuilds(drvPaths, { readDerivation, isValid, check: options.check });
+  }
   const missing = plan.missingSources[0];
   if (missing !== undefined) {
     const more =

@@ -7,6 +7,7 @@ import type { Derivation } from "@kiln/formats/derivation";
 import type { LocalStore } from "@kiln/store/local-store";
 import type { BuildUserPool } from "./build-user-pool.ts";
 import type { BuilderError } from "./builder-error.ts";
+import type { BuildSubstituter } from "./substitute-missing.ts";
 
 /** What the builder needs of a store. */
 export type BuildStore = Pick<
@@ -62,6 +63,8 @@ export interface BuildOptions {
   buildDir?: string;
   /** Absolute path of bwrap; by default looked up in the usual system directories. */
   bwrap?: string;
+  /** Fetches outputs from binary caches instead of building them (absent: `--no-substitutes`). */
+  substituter?: BuildSubstituter;
   reporter?: BuildReporter;
   logger?: BuildLogger;
   /** Aborting kills the running builds and starts no new one. */

@@ -12,12 +12,21 @@ export interface CliConfig {
   readonly realStoreDir: string;
   /** State directory (database, logs, roots, profiles, daemon socket live under `${stateDir}/kiln`). */
   readonly stateDir: string;
+  /** Configuration directory: signing keys and the ACL of trusted keys (`/etc/kiln`). */
+  readonly configDir: string;
+  /** http_proxy / https_proxy / no_proxy, for downloads (substitutes, fixed-output builds). */
+  readonly proxy: {
+    readonly httpProxy?: string;
+    readonly httpsProxy?: string;
+    readonly noProxy?: string;
+  };
 }
 
 export interface GlobalFlags {
   storeDir?: string;
   realStoreDir?: string;
   stateDir?: string;
+  configDir?: string;
 }
 
 function checkDirectory(what: string, value: string): string {
@@ -48,5 +57,14 @@ export function resolveCliConfig(
     "the state directory",
     flags.stateDir ?? env.KILN_STATE_DIR ?? "/var",
   );
-  return Object.freeze({ storeDir, realStoreDir, stateDir });
+  const configDir = checkDirectory(
+    "the configuration directory",
+    flags.configDir ?? env.KILN_CONFIG_DIR ?? "/etc/kiln",
+  );
+  const proxy = Object.freeze({
+    httpProxy: env.http_proxy ?? env.HTTP_PROXY,
+    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
+    noProxy: env.no_proxy ?? env.NO_PROXY,
+  });
+  return Object.freeze({ storeDir, realStoreDir, stateDir, configDir, proxy });
 }

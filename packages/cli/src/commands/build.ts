@@ -25,6 +25,8 @@ interface BuildCommandOptions {
   disableChroot?: boolean;
   chrootDirectory: string[];
   system?: string;
+  substituteUrls?: string;
+  substitutes: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -69,6 +71,11 @@ export function registerBuildCommand(program: Command): void {
       [],
     )
     .option("--system <system>", "the platform to build for (default: this machine's)")
+    .option(
+      "--substitute-urls <urls>",
+      "binary caches to fetch outputs from before building (space-separated, tried in order)",
+    )
+    .option("--no-substitutes", "build everything locally, never fetch substitutes")
     .addHelpText(
       "after",
       "\nExamples:\n  kiln build /gnu/store/…-hello-2.12.drv\n  kiln build -M 2 --chroot-directory /bin/sh ./foo.drv\n  kiln build --log-file /gnu/store/…-hello-2.12.drv | less\n\nExit status: 0 when everything asked for was built or already valid, 1 otherwise.\n",
@@ -91,6 +98,13 @@ export function registerBuildCommand(program: Command): void {
         const drvPaths: string[] = [];
         for (const file of files) drvPaths.push(await storeDerivation(store, config, file));
         const buildUserPool = options.dryRun ? undefined : await buildUsers(options);
+        const { openBuildSubstituter } = await import("../build-substituter.ts");
+        const urls = options.substitutes
+          ? (options.substituteUrls ?? "").split(/\s+/).filter(Boolean)
+          : [];
+        const substitutes = await openBuildSubstituter(store, config, urls, (message) =>
+          process.stderr.write(`warning: ${message}\n`),
+        );
         const terminal = new BuildTerminal(process.stderr, { maxJobs });
         const abort = new AbortController();
         const stop = () => abort.abort();
@@ -115,8 +129,10 @@ export function registerBuildCommand(program: Command): void {
               .kilnEnv,
             reporter: terminal,
             signal: abort.signal,
+            substituter: substitutes?.substituter,
           });
         } finally {
+          substitutes?.close();
           terminal.close();
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);

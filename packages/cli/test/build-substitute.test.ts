@@ -1,0 +1,132 @@
+/**
+ * `kiln build` substitutes before building: outputs that a cache made by real Nix
+ * (`nix copy --to file://…`) offers, signed by a key in the ACL, are fetched and nothing
+ * is built; with the key missing from the ACL the substitutes are refused and the
+ * derivation is built locally instead.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, normalize } from "node:path";
+import { test } from "node:test";
+import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+
+const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
+const CHROOT = ["/bin/sh", "/lib", "/lib64", "/usr"].flatMap((path) => [
+  "--chroot-directory",
+  path,
+]);
+
+/** Runs kiln without blocking the event loop (the test's HTTP server must answer). */
+function kiln(args: string[], env: Record<string, string>, input?: Buffer) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [KILN, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.end(input);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+test("kiln build fetches trusted substitutes instead of building, and builds when they are not trusted", async (t) => {
+  if (!requirePeer(t, "nix-store")) return;
+  if (!requirePeer(t, "bwrap", "bubblewrap")) return;
+  const nix = createPrivateNixStore("/nix/store");
+  const scratch = mkdtempSync(join(tmpdir(), "kiln-build-subst-"));
+  const requests: string[] = [];
+  const cacheDir = join(scratch, "cache");
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
+    requests.push(path);
+    try {
+      response.end(readFileSync(join(cacheDir, path)));
+    } catch {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const drv = nix
+      .run("nix-instantiate", [
+        "--expr",
+        'derivation { name = "subst"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo substituted > $out" ]; }',
+      ])
+      .toString()
+      .trim();
+    const out = nix
+      .run("nix-store", [
+        "--realise",
+        drv,
+        "--option",
+        "sandbox",
+        "true",
+        "--option",
+        "sandbox-paths",
+        "/bin/sh=/bin/sh /lib=/lib /lib64=/lib64 /usr=/usr",
+      ])
+      .toString()
+      .trim();
+    nix.run("nix-store", [
+      "--generate-binary-cache-key",
+      "test-cache-1",
+      join(scratch, "sk"),
+      join(scratch, "pk"),
+    ]);
+    nix.run("nix", [
+      "copy",
+      "--to",
+      `file://${cacheDir}?compression=zstd&secret-key=${join(scratch, "sk")}`,
+      out,
+    ]);
+    const archive = nix.run("nix-store", [
+      "--export",
+      ...nix.run("nix-store", ["-qR", drv]).toString().trim().split("\n"),
+    ]);
+
+    for (const trusted of [true, false]) {
+      const name = trusted ? "trusted" : "untrusted";
+      const configDir = join(scratch, name, "etc");
+      mkdirSync(configDir, { recursive: true });
+      if (trusted) writeFileSync(join(configDir, "acl"), readFileSync(join(scratch, "pk")));
+      const env = {
+        KILN_STORE_DIR: "/nix/store",
+        KILN_REAL_STORE_DIR: join(scratch, name, "store"),
+        KILN_STATE_DIR: join(scratch, name, "state"),
+        KILN_CONFIG_DIR: configDir,
+      };
+      assert.equal((await kiln(["archive", "--import"], env, archive)).status, 0);
+      requests.length = 0;
+      const built = await kiln(["build", "--substitute-urls", url, ...CHROOT, drv], env);
+      assert.equal(built.status, 0, built.stderr);
+      assert.equal(built.stdout.trim(), out);
+      const log = await kiln(["build", "--log-file", drv], env);
+      const hash = out.slice("/nix/store/".length, "/nix/store/".length + 32);
+      assert.ok(requests.includes(`/${hash}.narinfo`), `narinfo asked for: ${requests.join(" ")}`);
+      if (trusted) {
+        assert.notEqual(log.status, 0, "nothing was built, so there is no build log");
+        assert.ok(
+          requests.some((path) => path.startsWith("/nar/")),
+          "the nar was downloaded",
+        );
+        const info = JSON.parse((await kiln(["store", "path-info", "--json", out], env)).stdout)[0];
+        assert.deepEqual(
+          info.narHash,
+          JSON.parse(nix.run("nix", ["path-info", "--json", out]).toString())[0].narHash,
+        );
+      } else {
+        assert.equal(log.status, 0, "built locally, so there is a log");
+        assert.match(built.stderr, /no trusted keys/);
+      }
+    }
+  } finally {
+    server.close();
+    nix.dispose();
+  }
+});

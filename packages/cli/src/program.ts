@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerArchiveCommand } from "./commands/archive.ts";
 import { registerBuildCommand } from "./commands/build.ts";
 import { registerBuildUsersCommand } from "./commands/build-users.ts";
+import { registerDaemonCommand } from "./commands/daemon.ts";
 import { registerDerivationCommand } from "./commands/derivation.ts";
 import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
@@ -40,6 +41,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerBuildCommand(program);
   registerBuildUsersCommand(program);
   registerWeatherCommand(program);
+  registerDaemonCommand(program);
   exitOverrideEverywhere(program);
   return program;
 }

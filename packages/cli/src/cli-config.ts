@@ -14,6 +14,8 @@ export interface CliConfig {
   readonly stateDir: string;
   /** Configuration directory: signing keys and the ACL of trusted keys (`/etc/kiln`). */
   readonly configDir: string;
+  /** A daemon socket to go through (`KILN_DAEMON_SOCKET`); otherwise the default one, if a daemon listens. */
+  readonly daemonSocket?: string;
   /** http_proxy / https_proxy / no_proxy, for downloads (substitutes, fixed-output builds). */
   readonly proxy: {
     readonly httpProxy?: string;
@@ -66,5 +68,12 @@ export function resolveCliConfig(
     httpsProxy: env.https_proxy ?? env.HTTPS_PROXY,
     noProxy: env.no_proxy ?? env.NO_PROXY,
   });
-  return Object.freeze({ storeDir, realStoreDir, stateDir, configDir, proxy });
+  return Object.freeze({
+    storeDir,
+    realStoreDir,
+    stateDir,
+    configDir,
+    daemonSocket: env.KILN_DAEMON_SOCKET || undefined,
+    proxy,
+  });
 }

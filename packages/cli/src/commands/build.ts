@@ -90,6 +90,39 @@ export function registerBuildCommand(program: Command): void {
       const cores = count("--cores", options.cores, 0);
       const maxSilentTime = count("--max-silent-time", options.maxSilentTime, 0);
       const timeout = count("--timeout", options.timeout, 0);
+      const { connectDaemon } = await import("../open-daemon.ts");
+      const client = await connectDaemon(config);
+      if (client) {
+        const { buildThroughDaemon } = await import("../build-through-daemon.ts");
+        if (options.chrootDirectory.length > 0 || options.disableChroot || options.substituteUrls) {
+          process.stderr.write(
+            "warning: sandbox and substitute settings are the daemon's; ignored here\n",
+          );
+        }
+        try {
+          const outputs = await buildThroughDaemon(
+            client,
+            config,
+            files,
+            {
+              maxJobs,
+              cores,
+              maxSilentTime,
+              timeout,
+              substitutes: options.substitutes,
+              keepGoing: options.keepGoing,
+              keepFailed: options.keepFailed,
+              check: options.check,
+              dryRun: options.dryRun,
+            },
+            process.stderr,
+          );
+          for (const path of outputs) process.stdout.write(`${path}\n`);
+        } finally {
+          client.close();
+        }
+        return;
+      }
       const { buildDerivations } = await import("@kiln/builder/build-derivations");
       const { BuildTerminal } = await import("@kiln/builder/build-terminal");
       const { describeDryRun } = await import("@kiln/builder/describe-dry-run");

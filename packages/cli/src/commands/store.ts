@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { configOf } from "../global-config.ts";
 import { withStore } from "../open-store.ts";
 import { takeNarHashThread } from "../prewarm.ts";
+import { withStoreView } from "../store-view.ts";
 import { UsageError } from "../usage-error.ts";
 
 interface StorePathOptions {
@@ -122,7 +123,7 @@ export function registerStoreCommand(program: Command): void {
         const hashTree =
           worker && ((path: string, algo: typeof algorithm) => worker.hashPath(path, algo));
         try {
-          await withStore(configOf(command), async (store) => {
+          await withStoreView(configOf(command), async (store) => {
             for (const path of paths) {
               const added = await store.addToStore(path, {
                 method,
@@ -152,9 +153,9 @@ export function registerStoreCommand(program: Command): void {
         command: Command,
       ) => {
         const { parseHash, toBase64 } = await import("@kiln/formats/hash");
-        await withStore(configOf(command), (store) => {
-          const selected = options.recursive ? store.requisites(paths) : paths;
-          const infos = selected.map((path) => store.requirePathInfo(path));
+        await withStoreView(configOf(command), async (store) => {
+          const selected = options.recursive ? await store.requisites(paths) : paths;
+          const infos = await Promise.all(selected.map((path) => store.pathInfo(path)));
           if (options.json) {
             const json = infos.map((info) => {
               const hash = parseHash(info.narHash);

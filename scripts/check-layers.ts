@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   "@kiln/substituter": 2,
   "@kiln/gc": 2,
   "@kiln/profiles": 3,
+  "@kiln/packages": 3,
   "@kiln/builder": 3,
   "@kiln/daemon": 4,
   // Services use formats, the store (read side) and the protocol client, never each other.

@@ -1,6 +1,7 @@
 /** Builds the `kiln` command tree: global options, then one register function per verb. */
 import { Command } from "commander";
 import { registerArchiveCommand } from "./commands/archive.ts";
+import { registerBootstrapCommand } from "./commands/bootstrap.ts";
 import { registerBuildCommand } from "./commands/build.ts";
 import { registerBuildUsersCommand } from "./commands/build-users.ts";
 import { registerDaemonCommand } from "./commands/daemon.ts";
@@ -8,6 +9,7 @@ import { registerDerivationCommand } from "./commands/derivation.ts";
 import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
 import { registerNarinfoCommand } from "./commands/narinfo.ts";
+import { registerPackageCommands } from "./commands/packages.ts";
 import { registerStoreCommand } from "./commands/store.ts";
 import { registerWeatherCommand } from "./commands/weather.ts";
 
@@ -42,6 +44,8 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerBuildUsersCommand(program);
   registerWeatherCommand(program);
   registerDaemonCommand(program);
+  registerBootstrapCommand(program);
+  registerPackageCommands(program);
   exitOverrideEverywhere(program);
   return program;
 }

@@ -10,6 +10,7 @@ import type { CliConfig } from "../cli-config.ts";
 import { configOf } from "../global-config.ts";
 import { withStore } from "../open-store.ts";
 import { UsageError } from "../usage-error.ts";
+import { DEFAULT_CHANNEL_DIR } from "./packages.ts";
 
 interface BuildCommandOptions {
   maxJobs: string;
@@ -27,6 +28,10 @@ interface BuildCommandOptions {
   system?: string;
   substituteUrls?: string;
   substitutes: boolean;
+  file?: string;
+  attribute?: string;
+  channel: string;
+  derivations?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -42,7 +47,7 @@ export function registerBuildCommand(program: Command): void {
   program
     .command("build")
     .description("build derivations (.drv files or .drv store paths) and print their output paths")
-    .argument("<drv...>", "derivations to build")
+    .argument("[target...]", "derivations (.drv files or store paths) or packages (NAME[@VERSION])")
     .option("-M, --max-jobs <n>", "builds to run at once", "1")
     .option("-c, --cores <n>", "NIX_BUILD_CORES for each build (0: all cores)", "0")
     .option("-k, --keep-going", "go on with builds that do not depend on a failed one")
@@ -76,6 +81,10 @@ export function registerBuildCommand(program: Command): void {
       "binary caches to fetch outputs from before building (space-separated, tried in order)",
     )
     .option("--no-substitutes", "build everything locally, never fetch substitutes")
+    .option("-f, --file <file>", "build the package exported by the TypeScript module FILE")
+    .option("-A, --attribute <name>", "with -f: the export (or package name) to build")
+    .option("--channel <dir>", "channel that package names are looked up in", DEFAULT_CHANNEL_DIR)
+    .option("-d, --derivations", "print the .drv paths instead of building")
     .addHelpText(
       "after",
       "\nExamples:\n  kiln build /gnu/store/…-hello-2.12.drv\n  kiln build -M 2 --chroot-directory /bin/sh ./foo.drv\n  kiln build --log-file /gnu/store/…-hello-2.12.drv | less\n\nExit status: 0 when everything asked for was built or already valid, 1 otherwise.\n",
@@ -90,8 +99,22 @@ export function registerBuildCommand(program: Command): void {
       const cores = count("--cores", options.cores, 0);
       const maxSilentTime = count("--max-silent-time", options.maxSilentTime, 0);
       const timeout = count("--timeout", options.timeout, 0);
+      if (files.length === 0 && !options.file)
+        throw new UsageError(
+          "nothing to build",
+          "name derivations or packages, or pass -f FILE.ts",
+        );
+      const { isPackageSpec: isName } = await import("@kiln/packages/resolve-build-targets");
       const { connectDaemon } = await import("../open-daemon.ts");
       const client = await connectDaemon(config);
+      if (client && (options.file || files.some(isName))) {
+        client.close();
+        // TODO(issue 6): lower packages through the daemon (AddTextToStore of each .drv).
+        throw new UsageError(
+          "building packages by name through the daemon is not supported yet",
+          "build their .drv files (kiln build -d NAME as the store's owner), or stop the daemon",
+        );
+      }
       if (client) {
         const { buildThroughDaemon } = await import("../build-through-daemon.ts");
         if (options.chrootDirectory.length > 0 || options.disableChroot || options.substituteUrls) {
@@ -129,7 +152,29 @@ export function registerBuildCommand(program: Command): void {
       const { KilnError } = await import("@kiln/formats/kiln-error");
       await withStore(config, async (store) => {
         const drvPaths: string[] = [];
-        for (const file of files) drvPaths.push(await storeDerivation(store, config, file));
+        const { isPackageSpec, resolveBuildTargets } = await import(
+          "@kiln/packages/resolve-build-targets"
+        );
+        const { hostSystem } = await import("@kiln/builder/host-system");
+        for (const file of files.filter((f) => !isPackageSpec(f)))
+          drvPaths.push(await storeDerivation(store, config, file));
+        const names = files.filter(isPackageSpec);
+        if (names.length > 0 || options.file) {
+          const system = options.system ?? hostSystem();
+          drvPaths.push(
+            ...(await resolveBuildTargets(names, {
+              store,
+              channelDir: options.channel,
+              system,
+              file: options.file,
+              attribute: options.attribute,
+            })),
+          );
+        }
+        if (options.derivations) {
+          for (const path of drvPaths) process.stdout.write(`${path}\n`);
+          return;
+        }
         const buildUserPool = options.dryRun ? undefined : await buildUsers(options);
         const { openBuildSubstituter } = await import("../build-substituter.ts");
         const urls = options.substitutes

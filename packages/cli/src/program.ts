@@ -10,6 +10,7 @@ import { registerHashCommand } from "./commands/hash.ts";
 import { registerNarCommand } from "./commands/nar.ts";
 import { registerNarinfoCommand } from "./commands/narinfo.ts";
 import { registerPackageCommands } from "./commands/packages.ts";
+import { registerPublishCommand } from "./commands/publish.ts";
 import { registerStoreCommand } from "./commands/store.ts";
 import { registerWeatherCommand } from "./commands/weather.ts";
 
@@ -40,6 +41,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>)
   registerNarCommand(program);
   registerNarinfoCommand(program);
   registerArchiveCommand(program);
+  registerPublishCommand(program);
   registerBuildCommand(program);
   registerBuildUsersCommand(program);
   registerWeatherCommand(program);

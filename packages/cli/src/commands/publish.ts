@@ -78,11 +78,13 @@ export function registerPublishCommand(program: Command): void {
       "127.0.0.1",
     )
     .option("-u, --user <user>", "switch to USER once the keys are read and the socket is open")
-    .option(
-      "-C, --compression <method[:level]>",
-      "serve nars compressed with METHOD (none, gzip, zstd) at LEVEL; repeatable (default gzip:3)",
-      collect,
-      [],
+    .addOption(
+      new Option(
+        "-C, --compression <method[:level]>",
+        "serve nars compressed with METHOD (none, gzip, zstd) at LEVEL; repeatable",
+      )
+        .argParser(collect)
+        .default([], "gzip:3"),
     )
     .option(
       "-c, --cache <dir>",

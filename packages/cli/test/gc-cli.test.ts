@@ -20,32 +20,11 @@ import { TempRoots } from "@kiln/gc/temp-roots";
 import { LocalStore } from "@kiln/store/local-store";
 import { requirePeer } from "@kiln/testkit";
 
-/**
- * Runs `kiln ARGS` as bin/kiln.js does, registering `gc` (and `package`) when program.ts
- * does not yet.
- */
-const RUNNER = `
-(await import("node:module")).enableCompileCache?.();
-const src = ${JSON.stringify(new URL("../src/", import.meta.url).pathname)};
-const { createProgram } = await import(src + "program.ts");
-const { reportError } = await import(src + "report-error.ts");
-const program = createProgram(process.env);
-for (const [name, file, register] of [["gc", "gc.ts", "registerGcCommand"], ["package", "package.ts", "registerPackageCommand"]]) {
-  if (program.commands.some((c) => c.name() === name)) continue;
-  const module = await import(src + "commands/" + file);
-  module[register](program);
-  const added = program.commands.find((c) => c.name() === name);
-  added.exitOverride();
-}
-try {
-  await program.parseAsync(process.argv.slice(1), { from: "user" });
-} catch (error) {
-  process.exitCode = error?.code?.startsWith?.("commander.") ? (error.exitCode === 0 ? 0 : 2) : reportError(error, process.stderr);
-}
-`;
+/** The real entry point, as `npx kiln` runs it. */
+const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
 
 export function kiln(args: readonly string[], env: Record<string, string>, input?: string) {
-  const result = spawnSync(process.execPath, ["--input-type=module", "-e", RUNNER, ...args], {
+  const result = spawnSync(process.execPath, [KILN, ...args], {
     env: { ...process.env, ...env },
     input,
     encoding: "utf8",
@@ -80,7 +59,13 @@ test("kiln gc collects what no root reaches and reports what it freed", async ()
   const dead = await text("dead", [lib], 5000);
   symlinkSync(app, join(rootsDir, "app"));
   assert.equal(kiln(["gc", "--list-dead"], env).stdout, `${dead}\n`);
-  assert.equal(kiln(["gc", "--list-live"], env).stdout, [app, lib].sort().map((p) => `${p}\n`).join(""));
+  assert.equal(
+    kiln(["gc", "--list-live"], env).stdout,
+    [app, lib]
+      .sort()
+      .map((p) => `${p}\n`)
+      .join(""),
+  );
   assert.equal(kiln(["gc", "--list-roots"], env).stdout, `${join(rootsDir, "app")} -> ${app}\n`);
   const run = kiln(["gc"], env);
   assert.equal(run.status, 0, run.stderr);
@@ -113,11 +98,17 @@ test("-C MIN and -F stop once enough is freed; -D refuses live paths", async () 
   assert.equal(store.isValidPath(remaining[0]), false);
 
   // -F: with everything on the disk "needed", all the garbage goes; with 1 byte, nothing.
-  assert.match(kiln(["gc", "-F", "1"], env).stderr, /already .* MiBs available on \/gnu\/store, nothing to do/);
+  assert.match(
+    kiln(["gc", "-F", "1"], env).stderr,
+    /already .* MiBs available on \/gnu\/store, nothing to do/,
+  );
   const all = kiln(["gc", "-F", "1000000T"], env);
   assert.equal(all.status, 0, all.stderr);
   assert.match(all.stderr, /freeing .* MiBs/);
-  assert.deepEqual(dead.filter((path) => store.isValidPath(path)), []);
+  assert.deepEqual(
+    dead.filter((path) => store.isValidPath(path)),
+    [],
+  );
   assert.ok(store.isValidPath(live));
 });
 
@@ -130,7 +121,13 @@ test("queries: references, referrers, requisites, derivers, busy, failures", asy
   symlinkSync(app, result);
   assert.equal(kiln(["gc", "--references", app], env).stdout, `${lib}\n`);
   assert.equal(kiln(["gc", "--referrers", lib], env).stdout, `${app}\n`);
-  assert.equal(kiln(["gc", "-R", result], env).stdout, [app, lib].sort().map((p) => `${p}\n`).join(""));
+  assert.equal(
+    kiln(["gc", "-R", result], env).stdout,
+    [app, lib]
+      .sort()
+      .map((p) => `${p}\n`)
+      .join(""),
+  );
   assert.equal(kiln(["gc", "--derivers", app], env).stdout, "");
   const roots = TempRoots.open(store.config, { tag: "cli" });
   await roots.add(lib);
@@ -201,7 +198,10 @@ test("-d deletes old generations of the users' profiles before collecting", asyn
   const run = kiln(["gc", "-d", "1m"], env);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /deleting .*kiln-profile-1-link/);
-  assert.deepEqual(readdirSync(profileDir).filter((n) => n.endsWith("-link")), ["kiln-profile-2-link"]);
+  assert.deepEqual(
+    readdirSync(profileDir).filter((n) => n.endsWith("-link")),
+    ["kiln-profile-2-link"],
+  );
   assert.equal(store.isValidPath(item), false, "x was only in generation 1");
 });
 
@@ -224,9 +224,19 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
   const stop = join(root, "stop");
   const loop = spawn(
     "bash",
-    ["-c", `n=0; while [ ! -e "$STOP" ]; do "$NODE" --input-type=module -e "$RUNNER" gc >/dev/null 2>>"$LOG" || exit 1; n=$((n+1)); done; echo $n`],
+    [
+      "-c",
+      `n=0; while [ ! -e "$STOP" ]; do "$NODE" "$KILN" gc >/dev/null 2>>"$LOG" || exit 1; n=$((n+1)); done; echo $n`,
+    ],
     {
-      env: { ...process.env, ...env, STOP: stop, NODE: process.execPath, RUNNER, LOG: join(root, "gc.log") },
+      env: {
+        ...process.env,
+        ...env,
+        STOP: stop,
+        NODE: process.execPath,
+        KILN,
+        LOG: join(root, "gc.log"),
+      },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
@@ -245,7 +255,9 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
     if (i % 2 === 0) {
       // A build, depending on the previous build's output half of the time.
       const inputSrcs = [busybox, ...(previousOut && i % 4 === 0 ? [previousOut] : [])].sort();
-      const outputs = new Map<string, DerivationOutput>([["out", { path: "", hashAlgo: "", hash: "" }]]);
+      const outputs = new Map<string, DerivationOutput>([
+        ["out", { path: "", hashAlgo: "", hash: "" }],
+      ]);
       const script = `echo build ${i} ${inputSrcs.join(" ")} > $out`;
       const bare: Derivation = {
         outputs,
@@ -254,7 +266,10 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
         system: "x86_64-linux",
         builder: `${busybox}/bin/busybox`,
         args: ["sh", "-c", script],
-        env: new Map([["name", `stress-${i}`], ["out", ""]]),
+        env: new Map([
+          ["name", `stress-${i}`],
+          ["out", ""],
+        ]),
       };
       const drv = computeDerivationOutputs(bare, { resolve: () => bare, storeDir: "/nix/store" });
       const out = drv.outputs.get("out")!.path;
@@ -262,7 +277,11 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
       await roots.add(inputSrcs);
       const { derivationPath } = await import("@kiln/formats/derivation-outputs");
       await roots.add([derivationPath(drv, { storeDir: "/nix/store" }), out]);
-      const drvPath = await store.addTextToStore(`stress-${i}.drv`, printDerivation(drv), inputSrcs);
+      const drvPath = await store.addTextToStore(
+        `stress-${i}.drv`,
+        printDerivation(drv),
+        inputSrcs,
+      );
       const [result] = await buildDerivations(store, [drvPath]);
       assert.equal(result.status, "built", result.error?.message);
       path = out;
@@ -279,7 +298,8 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
       symlinkSync(path, join(rootsDir, `stress-${i}`));
       rooted.push(path);
     }
-    for (const h of held.slice(-10)) assert.ok(store.isValidPath(h) && existsSync(store.realPath(h)), h);
+    for (const h of held.slice(-10))
+      assert.ok(store.isValidPath(h) && existsSync(store.realPath(h)), h);
   }
   for (const h of held) assert.ok(store.isValidPath(h) && existsSync(store.realPath(h)), h);
   writeFileSync(stop, "");
@@ -295,7 +315,9 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
   for (let size = 0; size !== expected.size; ) {
     size = expected.size;
     const derivers = [...expected].map((p) => store.requirePathInfo(p).deriver);
-    expected = new Set(store.requisites([...expected, ...derivers.filter((d): d is string => !!d)]));
+    expected = new Set(
+      store.requisites([...expected, ...derivers.filter((d): d is string => !!d)]),
+    );
   }
   assert.deepEqual(live, [...expected].sort());
   assert.deepEqual(store.db.allValidPaths(), live);

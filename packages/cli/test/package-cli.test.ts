@@ -16,32 +16,11 @@ import { test } from "node:test";
 import { LocalStore } from "@kiln/store/local-store";
 import { requirePeer } from "@kiln/testkit";
 
-/**
- * Runs `kiln ARGS` as bin/kiln.js does, registering `gc` (and `package`) when program.ts
- * does not yet.
- */
-const RUNNER = `
-(await import("node:module")).enableCompileCache?.();
-const src = ${JSON.stringify(new URL("../src/", import.meta.url).pathname)};
-const { createProgram } = await import(src + "program.ts");
-const { reportError } = await import(src + "report-error.ts");
-const program = createProgram(process.env);
-for (const [name, file, register] of [["gc", "gc.ts", "registerGcCommand"], ["package", "package.ts", "registerPackageCommand"]]) {
-  if (program.commands.some((c) => c.name() === name)) continue;
-  const module = await import(src + "commands/" + file);
-  module[register](program);
-  const added = program.commands.find((c) => c.name() === name);
-  added.exitOverride();
-}
-try {
-  await program.parseAsync(process.argv.slice(1), { from: "user" });
-} catch (error) {
-  process.exitCode = error?.code?.startsWith?.("commander.") ? (error.exitCode === 0 ? 0 : 2) : reportError(error, process.stderr);
-}
-`;
+/** The real entry point, as `npx kiln` runs it. */
+const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
 
 function kiln(args: readonly string[], env: Record<string, string>, input?: string) {
-  const result = spawnSync(process.execPath, ["--input-type=module", "-e", RUNNER, ...args], {
+  const result = spawnSync(process.execPath, [KILN, ...args], {
     env: { ...process.env, ...env },
     input,
     encoding: "utf8",
@@ -94,10 +73,7 @@ test("install, list, search paths, remove, roll back, switch and delete generati
   const again = k("-i", tool);
   assert.equal(again.status, 0);
   assert.match(again.stderr, /nothing to be done/);
-  assert.equal(
-    k("-I").stdout,
-    `hello\t2.12\tout\t${hello}\ntool\t3\tout\t${tool}\n`,
-  );
+  assert.equal(k("-I").stdout, `hello\t2.12\tout\t${hello}\ntool\t3\tout\t${tool}\n`);
   assert.equal(k("-I", "^to").stdout, `tool\t3\tout\t${tool}\n`);
   const shown = join(home, ".kiln-profile");
   assert.equal(
@@ -157,7 +133,11 @@ test("-p names another profile (-p ~/.kiln-profile is the default one); -m repla
   const k = (...args: string[]) => kiln(["package", ...args], env);
   assert.equal(k("-p", custom, "-i", a, b).status, 0);
   assert.equal(readlinkSync(custom), "dev-1-link");
-  assert.equal(existsSync(join(home, ".kiln-profile")), false, "the default profile was not touched");
+  assert.equal(
+    existsSync(join(home, ".kiln-profile")),
+    false,
+    "the default profile was not touched",
+  );
   assert.equal(k("-p", custom, "-I").stdout, `a\t1\tout\t${a}\nb\t2\tout\t${b}\n`);
   // Its generation is a GC root (indirect, as the profile is outside the state directory).
   const roots = kiln(["gc", "--list-roots"], env).stdout;
@@ -208,8 +188,16 @@ test("installing a derivation builds it and installs its outputs", async (t) => 
     inputSrcs: [busybox],
     system: "x86_64-linux",
     builder: `${busybox}/bin/busybox`,
-    args: ["sh", "-c", "mkdir -p $out/bin $doc/share/doc; echo hi > $out/bin/greet; echo doc > $doc/share/doc/greet"],
-    env: new Map([["name", "greet-1.0"], ["out", ""], ["doc", ""]]),
+    args: [
+      "sh",
+      "-c",
+      "mkdir -p $out/bin $doc/share/doc; echo hi > $out/bin/greet; echo doc > $doc/share/doc/greet",
+    ],
+    env: new Map([
+      ["name", "greet-1.0"],
+      ["out", ""],
+      ["doc", ""],
+    ]),
   };
   const drv = computeDerivationOutputs(bare, { resolve: () => bare, storeDir: "/nix/store" });
   const drvPath = await store.addTextToStore("greet-1.0.drv", printDerivation(drv), [busybox]);

@@ -122,7 +122,14 @@ Examples:
             }
           }
           if (options.listInstalled !== undefined) {
-            const pattern = new RegExp(optional(options.listInstalled));
+            let pattern: RegExp;
+            try {
+              pattern = new RegExp(optional(options.listInstalled));
+            } catch {
+              throw new UsageError(
+                `'${optional(options.listInstalled)}' is not a valid regular expression`,
+              );
+            }
             for (const e of profiles.readProfileManifest(store, profile).entries) {
               if (pattern.test(e.name)) out(`${e.name}\t${e.version}\t${e.output}\t${e.item}`);
             }

@@ -18,6 +18,7 @@ import { canonicalisePathMetadata } from "./canonicalise.ts";
 import { flushTree } from "./flush-tree.ts";
 import { hashingTee } from "./hashing-tee.ts";
 import type { LocalStore } from "./local-store.ts";
+import { acquirePathLock, type PathLock } from "./path-lock.ts";
 import { removeTree } from "./remove-tree.ts";
 import { StoreError } from "./store-error.ts";
 
@@ -43,7 +44,10 @@ export async function importPaths(
   try {
     for await (const item of readExportArchive(reader)) {
       // Where the NAR goes before we know its path: a leftover name verify recognises.
-      const temporary = `${store.config.realStoreDir}/import.kiln-new-${randomBytes(6).toString("hex")}`;
+      // Held while the item is restored, so `verify` does not take it for a crash leftover.
+      const owner = `${store.config.realStoreDir}/import-${randomBytes(6).toString("hex")}`;
+      const importLock = (await acquirePathLock(`${owner}.lock`)) as PathLock;
+      const temporary = `${owner}.kiln-new-${randomBytes(6).toString("hex")}`;
       const tee = hashingTee(item.nar);
       try {
         await restoreNar(tee.chunks, temporary);
@@ -82,6 +86,7 @@ export async function importPaths(
         imported.push(path);
       } finally {
         removeTree(temporary);
+        importLock.release();
       }
     }
   } finally {

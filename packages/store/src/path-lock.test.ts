@@ -36,3 +36,15 @@ test("a lock held by a live process is not taken; a dead owner's lock is", async
   assert.ok(lock);
   lock.release();
 });
+
+test("an empty lock file counts as held only for a grace period", async () => {
+  const { utimesSync } = await import("node:fs");
+  const file = join(dir, "c.lock");
+  writeFileSync(file, "");
+  assert.equal(await acquirePathLock(file, { wait: false }), undefined);
+  // Left empty by a process killed between creating it and writing its pid.
+  utimesSync(file, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  const lock = await acquirePathLock(file, { wait: false });
+  assert.ok(lock);
+  lock.release();
+});

@@ -8,11 +8,22 @@
  * Known limit: a pid reused by an unrelated process keeps a stale lock alive until that
  * process exits; store locks are short-lived, and `kiln store verify` clears leftovers.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StoreError } from "./store-error.ts";
 
 const inProcess = new Map<string, Promise<void>>();
+
+/** How long an empty lock file may stay empty before its writer is presumed dead. */
+const EMPTY_LOCK_GRACE_MS = 10_000;
 
 export interface PathLock {
   readonly lockFile: string;
@@ -27,8 +38,17 @@ function ownerAlive(lockFile: string): boolean {
     return false;
   }
   const pid = Number.parseInt(text, 10);
-  // An empty file is a lock being written right now: treat it as alive.
-  if (!Number.isInteger(pid) || pid <= 0) return text === "";
+  if (!Number.isInteger(pid) || pid <= 0) {
+    // An empty file is a lock being written right now (created, pid not yet written);
+    // one that stays empty belongs to a process killed in between, so after a grace
+    // period it is stale.
+    if (text !== "") return false;
+    try {
+      return Date.now() - statSync(lockFile).mtimeMs < EMPTY_LOCK_GRACE_MS;
+    } catch {
+      return false;
+    }
+  }
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -1,5 +1,5 @@
 /**
- * findRoots and collectGarbage on a scratch store: direct and indirect roots, temporary
+ * findRoots on a scratch store (collection itself is @kiln/gc's, tested there): direct and indirect roots, temporary
  * roots, keep-derivations, deletion order and refusals.
  */
 import assert from "node:assert/strict";
@@ -8,9 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { LocalStore } from "@kiln/store/local-store";
-import { collectGarbage } from "./collect-garbage.ts";
 import { findRoots, gcRootsDir } from "./find-roots.ts";
-import { GcAction } from "./worker-protocol.ts";
 
 let root: string;
 let store: LocalStore;
@@ -50,26 +48,4 @@ test("direct, indirect and temporary roots are found; a stale indirect link is r
   const censored = findRoots(store.config, { censor: true });
   assert.deepEqual([...censored.get(b)!], ["{censored}"]);
   rmSync(join(gcroots, "auto", "indirect"));
-});
-
-test("live is the closure of the roots; dead paths go referrers first; live ones are refused", () => {
-  const roots = findRoots(store.config);
-  assert.deepEqual(
-    collectGarbage(store, roots, { action: GcAction.ReturnLive }).paths,
-    [a, b].sort(),
-  );
-  assert.deepEqual(collectGarbage(store, roots, { action: GcAction.ReturnDead }).paths, [c]);
-  assert.throws(
-    () => collectGarbage(store, roots, { action: GcAction.DeleteSpecific, pathsToDelete: [a] }),
-    /still alive/,
-  );
-  const deleted = collectGarbage(store, roots, { action: GcAction.DeleteDead });
-  assert.deepEqual(deleted.paths, [c]);
-  assert.ok(deleted.bytesFreed > 0);
-  assert.equal(store.isValidPath(c), false);
-  assert.equal(existsSync(store.realPath(c)), false);
-  rmSync(join(gcRootsDir(store.config), "b-root"));
-  const all = collectGarbage(store, findRoots(store.config), { action: GcAction.DeleteDead });
-  assert.deepEqual(all.paths, [b, a], "the referrer goes before what it refers to");
-  assert.deepEqual(store.db.allValidPaths(), []);
 });

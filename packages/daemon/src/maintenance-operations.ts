@@ -7,9 +7,10 @@ import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, symlinkSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { encodeNix32 } from "@kiln/formats/nix32";
+import { collectGarbage } from "@kiln/gc/collect-garbage";
+import { optimiseStore } from "@kiln/gc/optimise-store";
 import { verifyStore } from "@kiln/store/verify-store";
 import { storeBuildLog } from "./builder-adapter.ts";
-import { collectGarbage } from "./collect-garbage.ts";
 import { DaemonError } from "./daemon-error.ts";
 import { findRoots, gcRootsDir } from "./find-roots.ts";
 import { drainFramedStream, readFramedStream, unclosable } from "./framed-stream.ts";
@@ -21,7 +22,6 @@ import {
   requireTrusted,
 } from "./operation-args.ts";
 import type { OperationHandler } from "./operation-context.ts";
-import { optimiseStore, pruneLinks } from "./optimise-store.ts";
 import { WorkerOp } from "./worker-protocol.ts";
 
 const addTempRoot: OperationHandler = async (ctx) => {
@@ -69,6 +69,9 @@ const findRootsOperation: OperationHandler = async (ctx) => {
   for (const [link, path] of pairs) ctx.out.frame.string(link).string(path);
 };
 
+/** Nix's GCAction numbers. */
+const GC_ACTIONS = ["return-live", "return-dead", "delete-dead", "delete-specific"] as const;
+
 const collectGarbageOperation: OperationHandler = async (ctx) => {
   const { reader } = ctx;
   const action = await reader.u64();
@@ -85,22 +88,23 @@ const collectGarbageOperation: OperationHandler = async (ctx) => {
   if (ignoreLiveness)
     throw new DaemonError("NOT_TRUSTED", "you are not allowed to ignore liveness");
   for (const path of pathsToDelete) checkStorePath(ctx, path);
-  const { store, options, gcLock, tempRoots } = ctx.daemon;
+  const { store, options, gcLock } = ctx.daemon;
+  // One collector for the daemon and `kiln gc` alike (@kiln/gc): it takes the store's GC
+  // lock, reads every client's temporary roots (this daemon's are in files too) and never
+  // deletes a locked path. Pausing this daemon's own adds meanwhile is belt and braces.
   const release = await gcLock.exclusive();
-  let result: ReturnType<typeof collectGarbage>;
+  let result: Awaited<ReturnType<typeof collectGarbage>>;
   try {
-    const roots = findRoots(store.config, { tempRoots: tempRoots.all() });
-    result = collectGarbage(store, roots, {
-      action,
-      pathsToDelete,
-      maxFreed:
+    result = await collectGarbage(store, {
+      action: GC_ACTIONS[action] ?? "delete-dead",
+      paths: pathsToDelete,
+      minFreed:
         maxFreedBig === 0n || maxFreedBig > BigInt(Number.MAX_SAFE_INTEGER)
-          ? Number.MAX_SAFE_INTEGER
+          ? 0
           : Number(maxFreedBig),
       keepOutputs: options.gcKeepOutputs,
       keepDerivations: options.gcKeepDerivations,
     });
-    if (result.paths.length > 0 && action >= 2) pruneLinks(store);
   } finally {
     release();
   }
@@ -131,9 +135,9 @@ const optimiseStoreOperation: OperationHandler = async (ctx) => {
   ctx.stderr.startWork();
   const release = await ctx.daemon.gcLock.exclusive();
   try {
-    const { filesLinked, bytesFreed } = await optimiseStore(ctx.daemon.store);
+    const { filesLinked, bytesSaved } = await optimiseStore(ctx.daemon.store);
     ctx.stderr.log(
-      `${(bytesFreed / 1048576).toFixed(2)} MiB freed by hard-linking ${filesLinked} files`,
+      `${(bytesSaved / 1048576).toFixed(2)} MiB freed by hard-linking ${filesLinked} files`,
       2,
     );
   } finally {

@@ -43,7 +43,7 @@ export async function buildDerivations(
 ): Promise<BuildResult[]> {
   const maxJobs = options.maxJobs ?? 1;
   checkCount("maxJobs (--max-jobs)", maxJobs, 1);
-  const resolved = resolveOptions(store, options);
+  const resolved = resolveBuildOptions(store, options);
   const derivations = new Map<string, Derivation>();
   const readDerivation = (drvPath: string) => {
     let drv = derivations.get(drvPath);
@@ -75,11 +75,11 @@ export async function buildDerivations(
     );
   }
   const validResults = plan.valid.map(({ drvPath, derivation }) =>
-    summary(drvPath, derivation, true, "already-valid"),
+    buildResultSummary(drvPath, derivation, true, "already-valid"),
   );
   if (options.dryRun) {
     const wouldBuild = plan.builds.map((build) =>
-      summary(build.drvPath, build.derivation, build.requested, "would-build"),
+      buildResultSummary(build.drvPath, build.derivation, build.requested, "would-build"),
     );
     return [...wouldBuild, ...validResults];
   }
@@ -110,7 +110,7 @@ function notBuilt(
   build: PlannedBuild,
   outcome: { status: "dependency-failed"; failedDependency: string } | { status: "skipped" },
 ): BuildResult {
-  const base = summary(build.drvPath, build.derivation, build.requested, outcome.status);
+  const base = buildResultSummary(build.drvPath, build.derivation, build.requested, outcome.status);
   if (outcome.status === "skipped") return base;
   return {
     ...base,
@@ -122,7 +122,8 @@ function notBuilt(
   };
 }
 
-function summary(
+/** A result for a derivation that was not (or not yet) built: its outputs and name. */
+export function buildResultSummary(
   drvPath: string,
   derivation: Derivation,
   requested: boolean,
@@ -139,7 +140,11 @@ function summary(
   return { drvPath, name, requested, status, outputs, warnings: [] };
 }
 
-function resolveOptions(store: BuildStore, options: BuildOptions): ResolvedBuildOptions {
+/** Checks the options and fills in their defaults (shared with the daemon's BuildDerivation). */
+export function resolveBuildOptions(
+  store: BuildStore,
+  options: BuildOptions,
+): ResolvedBuildOptions {
   const cores = options.cores ?? 0;
   checkCount("cores (--cores)", cores, 0);
   const timeout = options.timeout ?? 0;

@@ -7,9 +7,11 @@
  * leaves its jobs; a job nobody waits for any more is stopped (the builder kills it and
  * registers nothing), but one another client waits for goes on.
  */
+
+import { buildResultSummary } from "@kiln/builder/build-derivations";
 import type { BuildReporter, BuildResult, BuildStore } from "@kiln/builder/build-options";
 import { BuilderError } from "@kiln/builder/builder-error";
-import { type Derivation, derivationName } from "@kiln/formats/derivation";
+import type { Derivation } from "@kiln/formats/derivation";
 import {
   buildBasicDerivation,
   buildOneDerivation,
@@ -114,7 +116,7 @@ export class BuildCoordinator {
       settled.set(
         build.drvPath,
         failed === undefined
-          ? summary(build.drvPath, build.derivation, "skipped")
+          ? buildResultSummary(build.drvPath, build.derivation, false, "skipped")
           : dependencyFailed(build.drvPath, build.derivation, failed),
       );
     }
@@ -123,7 +125,10 @@ export class BuildCoordinator {
       requested: requested.has(build.drvPath),
     }));
     for (const { drvPath, derivation } of plan.valid) {
-      results.push({ ...summary(drvPath, derivation, "already-valid"), requested: true });
+      results.push({
+        ...buildResultSummary(drvPath, derivation, false, "already-valid"),
+        requested: true,
+      });
     }
     return results;
   }
@@ -138,7 +143,10 @@ export class BuildCoordinator {
     this.#checkOpen();
     const outputs = [...derivation.outputs.values()].map((output) => output.path);
     if (!options.check && outputs.every((path) => this.#store.db.isValidPath(path))) {
-      return { ...summary(drvPath, derivation, "already-valid"), requested: true };
+      return {
+        ...buildResultSummary(drvPath, derivation, false, "already-valid"),
+        requested: true,
+      };
     }
     requester.reporter.planned(1);
     const job = this.#join(drvPath, derivation, requester, (created) =>
@@ -227,14 +235,15 @@ export class BuildCoordinator {
     try {
       release = await this.#slots.acquire(controller.signal);
     } catch {
-      return finish(summary(drvPath, derivation, "skipped"));
+      return finish(buildResultSummary(drvPath, derivation, false, "skipped"));
     }
     try {
-      if (controller.signal.aborted) return finish(summary(drvPath, derivation, "skipped"));
+      if (controller.signal.aborted)
+        return finish(buildResultSummary(drvPath, derivation, false, "skipped"));
       return await run(controller.signal, this.#fanout(job));
     } catch (error) {
       return finish({
-        ...summary(drvPath, derivation, "failed"),
+        ...buildResultSummary(drvPath, derivation, false, "failed"),
         error:
           error instanceof BuilderError
             ? error
@@ -294,29 +303,13 @@ export class BuildCoordinator {
   }
 }
 
-function summary(
-  drvPath: string,
-  derivation: Derivation,
-  status: BuildResult["status"],
-): BuildResult {
-  const outputs: Record<string, string> = {};
-  for (const [name, output] of derivation.outputs) outputs[name] = output.path;
-  let name = drvPath;
-  try {
-    name = derivationName(derivation);
-  } catch {
-    // Only for display.
-  }
-  return { drvPath, name, requested: false, status, outputs, warnings: [] };
-}
-
 function dependencyFailed(
   drvPath: string,
   derivation: Derivation,
   dependency: string,
 ): BuildResult {
   return {
-    ...summary(drvPath, derivation, "dependency-failed"),
+    ...buildResultSummary(drvPath, derivation, false, "dependency-failed"),
     failedDependency: dependency,
     error: new BuilderError(
       "ERR_DEPENDENCY_FAILED",

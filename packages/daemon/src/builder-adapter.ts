@@ -1,20 +1,10 @@
-/**
- * The daemon's only contact with @kiln/builder's build API, so that a change there is
- * absorbed in one file: planning (which derivations a request needs built), building one
- * derivation whose inputs are valid, and building a derivation sent by a client
- * (BuildDerivation) that is not in the store.
- */
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { buildDerivation } from "@kiln/builder/build-derivation";
-import { buildDerivations } from "@kiln/builder/build-derivations";
+import { buildDerivations, resolveBuildOptions } from "@kiln/builder/build-derivations";
 import { openBuildLog } from "@kiln/builder/build-log";
 import type { BuildOptions, BuildResult, BuildStore } from "@kiln/builder/build-options";
 import { type BuildPlan, planBuilds } from "@kiln/builder/build-plan";
-import { hostSystem } from "@kiln/builder/host-system";
 import { readStoreDerivation } from "@kiln/builder/read-store-derivation";
 import type { Derivation } from "@kiln/formats/derivation";
-import { kilnStateDir } from "@kiln/store/store-config";
 
 export type { BuildPlan, BuildResult };
 
@@ -61,28 +51,12 @@ export async function buildBasicDerivation(
   derivation: Derivation,
   options: OneBuildOptions,
 ): Promise<BuildResult> {
-  const cores = options.cores ?? 0;
   return buildDerivation(
     { drvPath, derivation, dependsOn: [], requested: true, check: options.check === true },
     {
       store,
       readDerivation: (path) => readStoreDerivation(store, path),
-      options: {
-        cores: cores === 0 ? availableParallelism() : cores,
-        keepFailed: options.keepFailed ?? false,
-        timeout: options.timeout ?? 0,
-        maxSilentTime: options.maxSilentTime ?? 0,
-        disableChroot: options.disableChroot ?? false,
-        chrootDirs: options.chrootDirs ?? [],
-        system: options.system ?? hostSystem(),
-        hostEnv: options.hostEnv ?? {},
-        buildDir: options.buildDir ?? join(kilnStateDir(store.config), "builds"),
-        buildUserPool: options.buildUserPool,
-        reporter: options.reporter,
-        logger: options.logger,
-        signal: options.signal,
-        bwrap: options.bwrap,
-      },
+      options: resolveBuildOptions(store, options),
     },
   );
 }

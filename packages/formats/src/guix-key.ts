@@ -129,12 +129,14 @@ function keySexp(head: string, q: Uint8Array, d?: bigint): Sexp {
  * @example formatGuixPublicKey(q) // "(public-key \n (ecc \n  (curve Ed25519)\n  (q #…#)\n  )\n )\n"
  */
 export function formatGuixPublicKey(q: Uint8Array): string {
-  return Buffer.from(printSexp(keySexp("public-key", q))).toString("utf8");
+  return Buffer.from(printSexp(keySexp("public-key", q), { hexStrings: true })).toString("utf8");
 }
 
 /** Writes a secret key as libgcrypt prints `(private-key (ecc (curve Ed25519) (q …) (d …)))`. */
 export function formatGuixSecretKey(key: GuixKeyPair): string {
-  return Buffer.from(printSexp(keySexp("private-key", key.q, key.d))).toString("utf8");
+  return Buffer.from(
+    printSexp(keySexp("private-key", key.q, key.d), { hexStrings: true }),
+  ).toString("utf8");
 }
 
 /**

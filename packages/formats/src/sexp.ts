@@ -285,8 +285,9 @@ const ESCAPES: Record<number, string> = {
   92: "\\\\",
 };
 
-function renderAtom(data: Uint8Array): Uint8Array {
-  const encoding = suitableEncoding(data);
+function renderAtom(data: Uint8Array, hexStrings = false): Uint8Array {
+  let encoding = suitableEncoding(data);
+  if (encoding === 1 && hexStrings) encoding = 0;
   if (encoding === 2) return data;
   if (encoding === 0) return sexpAtom(`#${Buffer.from(data).toString("hex").toUpperCase()}#`);
   const out: number[] = [0x22];
@@ -320,7 +321,18 @@ function flatten(sexp: Sexp, events: Event[]): void {
  * end a run of closings goes on its own line, and the text ends with a newline.
  * @example printSexp([sexpAtom("a"), [sexpAtom("b")]]) // "(a \n (b)\n )\n"
  */
-export function printSexp(sexp: Sexp, options: { form?: SexpForm } = {}): Uint8Array {
+export function printSexp(
+  sexp: Sexp,
+  options: {
+    form?: SexpForm;
+    /**
+     * Advanced form: write as #hex# what libgcrypt would write as a "quoted string".
+     * Binary key material (q, d) can happen to be all printable bytes, and a quoted
+     * string of raw bytes is not text; libgcrypt reads #hex# the same.
+     */
+    hexStrings?: boolean;
+  } = {},
+): Uint8Array {
   const events: Event[] = [];
   flatten(sexp, events);
   const chunks: Uint8Array[] = [];
@@ -349,7 +361,7 @@ export function printSexp(sexp: Sexp, options: { form?: SexpForm } = {}): Uint8A
       indent--;
       if (next !== undefined && next !== "open") push(`\n${" ".repeat(indent)}`);
     } else {
-      chunks.push(renderAtom(event));
+      chunks.push(renderAtom(event, options.hexStrings));
       if (next !== "close") push(" ");
     }
   }

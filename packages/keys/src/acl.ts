@@ -85,5 +85,7 @@ export function aclEntry(q: Uint8Array): Sexp {
 
 /** Writes ACL entries as text, byte for byte as libgcrypt (hence Guix) prints it. */
 export function formatAcl(entries: readonly Sexp[]): string {
-  return Buffer.from(printSexp([sexpAtom("acl"), ...entries])).toString("utf8");
+  return Buffer.from(printSexp([sexpAtom("acl"), ...entries], { hexStrings: true })).toString(
+    "utf8",
+  );
 }

@@ -142,6 +142,20 @@ Examples:
       ];
       const logger = createDaemonLogger({ debug: flags.debug });
       const store = LocalStore.open(config);
+      // Substitutes are trusted when signed by a key of the ACL (kiln archive --authorize).
+      const { existsSync, readFileSync } = await import("node:fs");
+      const { join } = await import("node:path");
+      const { parseTrustedKeys } = await import("@kiln/formats/verify-narinfo");
+      const { createDaemonSubstituter } = await import("@kiln/daemon/substituter-adapter");
+      const aclFile = join(config.configDir, "acl");
+      const substituteUrls = flags.substituteUrls?.split(/\s+/).filter((url) => url !== "") ?? [];
+      const substituter = createDaemonSubstituter({
+        store,
+        defaultUrls: substituteUrls,
+        trustedKeys: existsSync(aclFile) ? parseTrustedKeys(readFileSync(aclFile, "utf8")) : [],
+        proxy: config.proxy,
+        onWarning: (message) => logger.warn({ component: "substituter" }, message),
+      });
       try {
         const daemon = await startDaemon(store, {
           ...(listen.length > 0 ? { listen } : {}),
@@ -155,8 +169,8 @@ Examples:
           gcKeepOutputs: yesNo("--gc-keep-outputs", flags.gcKeepOutputs),
           gcKeepDerivations: yesNo("--gc-keep-derivations", flags.gcKeepDerivations),
           useSubstitutes: flags.substitutes,
-          substituteUrls: flags.substituteUrls?.split(/\s+/).filter((url) => url !== "") ?? [],
-          // TODO(issue 5): pass @kiln/substituter's DaemonSubstituter here.
+          substituteUrls,
+          substituter,
           trustedPublicKeys: flags.trustedPublicKey,
           logCompression,
           hostEnv: env,
@@ -168,6 +182,7 @@ Examples:
         });
         await daemon.close();
       } finally {
+        substituter.close();
         store.close();
       }
     });

@@ -1,0 +1,121 @@
+/**
+ * The daemon substitutes before building: `kiln build` through a running `kiln daemon
+ * --substitute-urls URL` fetches an output that a cache made by real Nix offers, signed by
+ * a key in the daemon's ACL, instead of building it.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, normalize } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+
+const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
+
+function kiln(args: string[], env: Record<string, string>, input?: Buffer) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [KILN, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.end(input);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+test("kiln build through the daemon gets a trusted substitute instead of building", async (t) => {
+  if (!requirePeer(t, "nix-store")) return;
+  if (!requirePeer(t, "bwrap", "bubblewrap")) return;
+  const nix = createPrivateNixStore("/nix/store");
+  const scratch = mkdtempSync(join(tmpdir(), "kiln-daemon-subst-"));
+  const cacheDir = join(scratch, "cache");
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
+    requests.push(path);
+    try {
+      response.end(readFileSync(join(cacheDir, path)));
+    } catch {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let daemon: ChildProcess | undefined;
+  try {
+    const expr =
+      'derivation { name = "via-daemon"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo from the cache > $out" ]; }';
+    const drv = nix.run("nix-instantiate", ["--expr", expr]).toString().trim();
+    const out = nix
+      .run("nix-store", [
+        "--realise",
+        drv,
+        "--option",
+        "sandbox",
+        "true",
+        "--option",
+        "sandbox-paths",
+        "/bin/sh=/bin/sh /lib=/lib /lib64=/lib64 /usr=/usr",
+      ])
+      .toString()
+      .trim();
+    nix.run("nix-store", [
+      "--generate-binary-cache-key",
+      "daemon-cache-1",
+      join(scratch, "sk"),
+      join(scratch, "pk"),
+    ]);
+    nix.run("nix", [
+      "copy",
+      "--to",
+      `file://${cacheDir}?compression=xz&secret-key=${join(scratch, "sk")}`,
+      out,
+    ]);
+    const configDir = join(scratch, "etc");
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, "acl"), readFileSync(join(scratch, "pk")));
+    const env = {
+      KILN_STORE_DIR: "/nix/store",
+      KILN_REAL_STORE_DIR: join(scratch, "store"),
+      KILN_STATE_DIR: join(scratch, "state"),
+      KILN_CONFIG_DIR: configDir,
+    };
+    const archive = nix.run("nix-store", [
+      "--export",
+      ...nix.run("nix-store", ["-qR", drv]).toString().trim().split("\n"),
+    ]);
+    assert.equal((await kiln(["archive", "--import"], env, archive)).status, 0);
+
+    daemon = spawn(process.execPath, [KILN, "daemon", "--substitute-urls", url], {
+      env: { ...process.env, ...env },
+      stdio: "ignore",
+    });
+    const socket = join(env.KILN_STATE_DIR, "kiln", "daemon-socket", "socket");
+    for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
+    const built = await kiln(["build", drv], env);
+    assert.equal(built.status, 0, built.stderr);
+    assert.equal(built.stdout.trim(), out);
+    assert.ok(
+      requests.some((path) => path.startsWith("/nar/")),
+      `the nar was downloaded: ${requests.join(" ")}`,
+    );
+    const log = await kiln(["build", "--log-file", drv], env);
+    assert.notEqual(log.status, 0, "nothing was built, so there is no build log");
+    const info = JSON.parse((await kiln(["store", "path-info", "--json", out], env)).stdout)[0];
+    assert.equal(
+      info.narHash,
+      JSON.parse(nix.run("nix", ["path-info", "--json", out]).toString())[0].narHash,
+    );
+  } finally {
+    daemon?.kill("SIGTERM");
+    if (daemon) await new Promise((resolve) => daemon?.once("exit", resolve));
+    server.close();
+    nix.dispose();
+  }
+});

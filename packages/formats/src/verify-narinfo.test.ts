@@ -101,7 +101,9 @@ test("a Kiln narinfo signed for both worlds verifies with either key file", () =
     "Sig kiln-1",
     "Signature kiln",
   ]);
+  // The Guix key file vouches for both lines: it is the same key.
   assert.deepEqual(verifyNarinfo(text, parseTrustedKeys(formatGuixPublicKey(guixPair.q))).validBy, [
+    "Sig kiln-1",
     "Signature kiln",
   ]);
   const tampered = verifyNarinfo(
@@ -127,4 +129,18 @@ test("unsigned and malformed narinfos are failures, not exceptions", () => {
     "NarHash: sha1:0000000000000000000000000000000000000000",
   );
   assert.match(verifyNarinfo(sha1, keys).failures[0], /not SHA-256/);
+});
+
+test("a Nix Sig: verifies against the same key held in Guix form (a Guix ACL has no names)", () => {
+  const text = narinfos[0].narinfo ?? narinfos[0].text;
+  const q = new Uint8Array(Buffer.from(nixKey.publicKey.split(":")[1], "base64"));
+  const inAcl = parseTrustedKeys(formatGuixPublicKey(q));
+  assert.equal(inAcl[0].kind, "guix");
+  const result = verifyNarinfo(text, inAcl);
+  assert.equal(result.valid, true, result.failures.join("; "));
+  assert.deepEqual(result.validBy, ["Sig test-1"]);
+  const stranger = parseTrustedKeys(
+    formatGuixPublicKey(guixKeyPairFromSeed(new Uint8Array(32).fill(9)).q),
+  );
+  assert.equal(verifyNarinfo(text, stranger).valid, false);
 });

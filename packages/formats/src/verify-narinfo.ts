@@ -89,7 +89,18 @@ export function verifyNarinfo(
       failures.push(`Sig: ${error.message}`);
     }
     for (const sig of fingerprint === undefined ? [] : narinfo.sigs) {
-      const check = verifyNix(nixKeys, fingerprint!, sig);
+      // A Guix ACL holds keys without Nix names. Since a Kiln key signs both ways, a Sig:
+      // whose name no Nix key has is also checked against the Guix keys, under its name.
+      const name = sig.slice(0, Math.max(0, sig.indexOf(":")));
+      const named = nixKeys.some((key) => key.name === name)
+        ? nixKeys
+        : [
+            ...nixKeys,
+            ...keys.flatMap((key) =>
+              key.kind === "guix" && name !== "" ? [{ name, key: key.q }] : [],
+            ),
+          ];
+      const check = verifyNix(named, fingerprint!, sig);
       if (check.valid) validBy.push(`Sig ${check.keyName}`);
       else failures.push(`Sig ${check.keyName ?? JSON.stringify(sig)}: ${check.reason}`);
     }

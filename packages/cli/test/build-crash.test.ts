@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -71,9 +71,22 @@ test("kill -9 during a build and during registration leaves a store that verifie
     const [slow, big] = drvs;
     const storeEntries = () => readdirSync(realStore);
 
-    // 1. While the builder runs: its marker appears in the build's own store view, not ours;
-    //    wait for the lock file of the output instead.
-    await killDuring(env, slow, () => storeEntries().some((name) => name.endsWith("-slow.lock")));
+    // 1. While the builder runs (it sleeps 30 s): its output's lock file holds the pid of
+    //    the kiln process once the build is under way; the builder's own files are in the
+    //    sandbox's store view, not ours.
+    const lockedSince = { at: 0 };
+    await killDuring(env, slow, () => {
+      const lock = storeEntries().find((name) => name.endsWith("-slow.lock"));
+      let pid = "";
+      try {
+        pid = lock ? readFileSync(join(realStore, lock), "utf8") : "";
+      } catch {
+        // gone between listing and reading: not ready
+      }
+      if (pid === "") return false;
+      lockedSince.at ||= Date.now();
+      return Date.now() - lockedSince.at > 300;
+    });
     await sleep(200);
     // 2. While registering: the output is being moved, hashed and flushed into the store.
     await killDuring(env, big, () =>

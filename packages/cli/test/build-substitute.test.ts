@@ -5,53 +5,27 @@
  * derivation is built locally instead.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+import { createPrivateNixStore, requirePeer, serveStaticDirectory } from "@kiln/testkit";
+import { runKilnAsync } from "./run-kiln.ts";
 
-const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
+const _KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
 const CHROOT = ["/bin/sh", "/lib", "/lib64", "/usr"].flatMap((path) => [
   "--chroot-directory",
   path,
 ]);
-
-/** Runs kiln without blocking the event loop (the test's HTTP server must answer). */
-function kiln(args: string[], env: Record<string, string>, input?: Buffer) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [KILN, ...args], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.end(input);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test("kiln build fetches trusted substitutes instead of building, and builds when they are not trusted", async (t) => {
   if (!requirePeer(t, "nix-store")) return;
   if (!requirePeer(t, "bwrap", "bubblewrap")) return;
   const nix = createPrivateNixStore("/nix/store");
   const scratch = mkdtempSync(join(tmpdir(), "kiln-build-subst-"));
-  const requests: string[] = [];
   const cacheDir = join(scratch, "cache");
-  const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
-    requests.push(path);
-    try {
-      response.end(readFileSync(join(cacheDir, path)));
-    } catch {
-      response.statusCode = 404;
-      response.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await serveStaticDirectory(cacheDir);
+  const { url, requests } = server;
   try {
     const drv = nix
       .run("nix-instantiate", [
@@ -101,12 +75,17 @@ test("kiln build fetches trusted substitutes instead of building, and builds whe
         KILN_STATE_DIR: join(scratch, name, "state"),
         KILN_CONFIG_DIR: configDir,
       };
-      assert.equal((await kiln(["archive", "--import"], env, archive)).status, 0);
+      assert.equal(
+        (await runKilnAsync(["archive", "--import"], { env, input: archive })).status,
+        0,
+      );
       requests.length = 0;
-      const built = await kiln(["build", "--substitute-urls", url, ...CHROOT, drv], env);
+      const built = await runKilnAsync(["build", "--substitute-urls", url, ...CHROOT, drv], {
+        env,
+      });
       assert.equal(built.status, 0, built.stderr);
       assert.equal(built.stdout.trim(), out);
-      const log = await kiln(["build", "--log-file", drv], env);
+      const log = await runKilnAsync(["build", "--log-file", drv], { env });
       const hash = out.slice("/nix/store/".length, "/nix/store/".length + 32);
       assert.ok(requests.includes(`/${hash}.narinfo`), `narinfo asked for: ${requests.join(" ")}`);
       if (trusted) {
@@ -115,7 +94,9 @@ test("kiln build fetches trusted substitutes instead of building, and builds whe
           requests.some((path) => path.startsWith("/nar/")),
           "the nar was downloaded",
         );
-        const info = JSON.parse((await kiln(["store", "path-info", "--json", out], env)).stdout)[0];
+        const info = JSON.parse(
+          (await runKilnAsync(["store", "path-info", "--json", out], { env })).stdout,
+        )[0];
         assert.deepEqual(
           info.narHash,
           JSON.parse(nix.run("nix", ["path-info", "--json", out]).toString())[0].narHash,
@@ -126,7 +107,7 @@ test("kiln build fetches trusted substitutes instead of building, and builds whe
       }
     }
   } finally {
-    server.close();
+    await server.close();
     nix.dispose();
   }
 });

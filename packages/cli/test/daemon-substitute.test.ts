@@ -6,27 +6,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+import { createPrivateNixStore, requirePeer, serveStaticDirectory } from "@kiln/testkit";
+import { runKilnAsync } from "./run-kiln.ts";
 
 const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
-
-function kiln(args: string[], env: Record<string, string>, input?: Buffer) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [KILN, ...args], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.end(input);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test("kiln build through the daemon gets a trusted substitute instead of building", async (t) => {
   if (!requirePeer(t, "nix-store")) return;
@@ -34,19 +21,8 @@ test("kiln build through the daemon gets a trusted substitute instead of buildin
   const nix = createPrivateNixStore("/nix/store");
   const scratch = mkdtempSync(join(tmpdir(), "kiln-daemon-subst-"));
   const cacheDir = join(scratch, "cache");
-  const requests: string[] = [];
-  const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
-    requests.push(path);
-    try {
-      response.end(readFileSync(join(cacheDir, path)));
-    } catch {
-      response.statusCode = 404;
-      response.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await serveStaticDirectory(cacheDir);
+  const { url, requests } = server;
   let daemon: ChildProcess | undefined;
   try {
     const expr =
@@ -90,7 +66,7 @@ test("kiln build through the daemon gets a trusted substitute instead of buildin
       "--export",
       ...nix.run("nix-store", ["-qR", drv]).toString().trim().split("\n"),
     ]);
-    assert.equal((await kiln(["archive", "--import"], env, archive)).status, 0);
+    assert.equal((await runKilnAsync(["archive", "--import"], { env, input: archive })).status, 0);
 
     daemon = spawn(process.execPath, [KILN, "daemon", "--substitute-urls", url], {
       env: { ...process.env, ...env },
@@ -98,16 +74,18 @@ test("kiln build through the daemon gets a trusted substitute instead of buildin
     });
     const socket = join(env.KILN_STATE_DIR, "kiln", "daemon-socket", "socket");
     for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
-    const built = await kiln(["build", drv], env);
+    const built = await runKilnAsync(["build", drv], { env });
     assert.equal(built.status, 0, built.stderr);
     assert.equal(built.stdout.trim(), out);
     assert.ok(
       requests.some((path) => path.startsWith("/nar/")),
       `the nar was downloaded: ${requests.join(" ")}`,
     );
-    const log = await kiln(["build", "--log-file", drv], env);
+    const log = await runKilnAsync(["build", "--log-file", drv], { env });
     assert.notEqual(log.status, 0, "nothing was built, so there is no build log");
-    const info = JSON.parse((await kiln(["store", "path-info", "--json", out], env)).stdout)[0];
+    const info = JSON.parse(
+      (await runKilnAsync(["store", "path-info", "--json", out], { env })).stdout,
+    )[0];
     assert.equal(
       info.narHash,
       JSON.parse(nix.run("nix", ["path-info", "--json", out]).toString())[0].narHash,
@@ -115,7 +93,7 @@ test("kiln build through the daemon gets a trusted substitute instead of buildin
   } finally {
     daemon?.kill("SIGTERM");
     if (daemon) await new Promise((resolve) => daemon?.once("exit", resolve));
-    server.close();
+    await server.close();
     nix.dispose();
   }
 });

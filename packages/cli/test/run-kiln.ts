@@ -1,5 +1,5 @@
 /** Runs the real `kiln` entry point in a child process, as a user would. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 /** The real entry point, as `npx kiln` runs it. */
 const MAIN = new URL("../bin/kiln.js", import.meta.url).pathname;
@@ -26,4 +26,22 @@ export function runKiln(
     stderr: result.stderr.toString("utf8"),
     stdoutBytes: result.stdout,
   };
+}
+
+/** Like runKiln, without blocking the event loop (for tests whose own servers must answer). */
+export function runKilnAsync(
+  args: readonly string[],
+  options: { input?: string | Uint8Array; env?: Record<string, string> } = {},
+): Promise<Omit<KilnRun, "stdoutBytes">> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, ...options.env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end(options.input);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }

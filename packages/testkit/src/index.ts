@@ -1,2 +1,3 @@
 export { createPrivateNixStore, type PrivateNixStore } from "./nix-store.ts";
 export { hasCommand, requirePeer } from "./real-peer.ts";
+export { type StaticServer, serveStaticDirectory } from "./static-server.ts";

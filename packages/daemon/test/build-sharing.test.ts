@@ -62,7 +62,14 @@ describe("shared builds", { concurrency: false }, () => {
       () => lines(`build started`).some((line) => line.includes(drvPath)),
       "the build to start",
     );
+    // b is told the build has started only once it has joined the job: close a after that,
+    // or the job may have no waiter left for a moment and be stopped.
+    let joined = false;
+    b.onEvent = (event) => {
+      if (event.kind === "start" && event.text.includes(drvPath)) joined = true;
+    };
     const second = b.buildPaths([`${drvPath}!out`]);
+    await until(() => joined, "the second client to join the build");
     a.close();
     await second;
     assert.ok((await first) instanceof Error, "the client that left got no answer");

@@ -255,20 +255,19 @@ export async function startNixDaemon(): Promise<NixDaemonFixture> {
 }
 
 /**
- * Writes a busybox derivation (`sh -c script`) into a store through `client`, as
- * nix-instantiate would; `inputs` are derivations written by earlier calls.
+ * A busybox derivation (`sh -c script`) with its output paths computed, as nix-instantiate
+ * would write it; `inputs` are derivations it depends on (their `out`).
  */
-export async function addBusyboxDerivation(
-  client: DaemonClient,
+export function busyboxDerivation(
   busybox: string,
   name: string,
   script: string,
   inputs: readonly { drvPath: string; drv: Derivation }[] = [],
-): Promise<{ drvPath: string; drv: Derivation; out: string }> {
+): Derivation {
   const builder = `${busybox}/bin/busybox`;
   const system = hostSystem();
   const known = new Map(inputs.map(({ drvPath, drv }) => [drvPath, drv]));
-  const drv = computeDerivationOutputs(
+  return computeDerivationOutputs(
     {
       outputs: new Map([["out", { path: "", hashAlgo: "", hash: "" }]]),
       inputDrvs: new Map(inputs.map(({ drvPath }) => [drvPath, ["out"]])),
@@ -292,9 +291,23 @@ export async function addBusyboxDerivation(
       storeDir: "/nix/store",
     },
   );
+}
+
+/**
+ * Writes a busybox derivation (`sh -c script`) into a store through `client`, as
+ * nix-instantiate would; `inputs` are derivations written by earlier calls.
+ */
+export async function addBusyboxDerivation(
+  client: DaemonClient,
+  busybox: string,
+  name: string,
+  script: string,
+  inputs: readonly { drvPath: string; drv: Derivation }[] = [],
+): Promise<{ drvPath: string; drv: Derivation; out: string }> {
+  const drv = busyboxDerivation(busybox, name, script, inputs);
   const drvPath = await client.addTextToStore(`${name}.drv`, printDerivation(drv), [
     busybox,
-    ...known.keys(),
+    ...inputs.map((input) => input.drvPath),
   ]);
   return { drvPath, drv, out: drv.outputs.get("out")!.path };
 }

@@ -7,16 +7,18 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { hostSystem } from "@kiln/builder/host-system";
-import type { Derivation } from "@kiln/formats/derivation";
-import { computeDerivationOutputs } from "@kiln/formats/derivation-outputs";
 import { formatHashNix32, hashBytes } from "@kiln/formats/hash";
 import { hashPath } from "@kiln/formats/hash-path";
 import { makeFixedOutputPath, makeTextPath } from "@kiln/formats/make-store-path";
 import { printDerivation } from "@kiln/formats/print-derivation";
 import { hasCommand, requirePeer } from "@kiln/testkit";
 import { DaemonClient } from "../src/daemon-client.ts";
-import { busyboxDirectory, type DaemonFixture, startDaemonFixture } from "./daemon-harness.ts";
+import {
+  busyboxDerivation,
+  busyboxDirectory,
+  type DaemonFixture,
+  startDaemonFixture,
+} from "./daemon-harness.ts";
 
 const CLIENTS = 50;
 const SHARED_BUILDS = 5;
@@ -30,28 +32,6 @@ before(async () => {
 });
 after(() => daemon.dispose());
 
-function derivation(busybox: string, name: string, script: string): Derivation {
-  const builder = `${busybox}/bin/busybox`;
-  const system = hostSystem();
-  return computeDerivationOutputs(
-    {
-      outputs: new Map([["out", { path: "", hashAlgo: "", hash: "" }]]),
-      inputDrvs: new Map(),
-      inputSrcs: [busybox],
-      system,
-      builder,
-      args: ["sh", "-c", script],
-      env: new Map([
-        ["builder", builder],
-        ["name", name],
-        ["out", ""],
-        ["system", system],
-      ]),
-    },
-    { resolve: () => assert.fail("no inputs"), storeDir: "/nix/store" },
-  );
-}
-
 test(`${CLIENTS} clients at once: queries, adds and builds all answer correctly`, async (t) => {
   if (!hasCommand("bwrap")) {
     requirePeer(t, "bwrap", "bubblewrap");
@@ -61,7 +41,7 @@ test(`${CLIENTS} clients at once: queries, adds and builds all answer correctly`
   const busybox = (await setup.addToStore(join(work, "bb"))).path;
   const shared: { drvPath: string; out: string; n: number }[] = [];
   for (let n = 0; n < SHARED_BUILDS; n++) {
-    const drv = derivation(busybox, `shared-${n}`, `sleep 0.3; echo shared ${n} > $out`);
+    const drv = busyboxDerivation(busybox, `shared-${n}`, `sleep 0.3; echo shared ${n} > $out`);
     const drvPath = await setup.addTextToStore(`shared-${n}.drv`, printDerivation(drv), [busybox]);
     shared.push({ drvPath, out: drv.outputs.get("out")!.path, n });
   }

@@ -10,10 +10,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hostSystem } from "@kiln/builder/host-system";
-import type { Derivation, DerivationOutput } from "@kiln/formats/derivation";
 import { computeDerivationOutputs } from "@kiln/formats/derivation-outputs";
 import { formatHashNix32, parseHash } from "@kiln/formats/hash";
-import { printDerivation } from "@kiln/formats/print-derivation";
 import {
   createPrivateNixStore,
   hasCommand,
@@ -24,6 +22,7 @@ import { DaemonClient } from "../src/daemon-client.ts";
 import { RemoteDaemonError } from "../src/daemon-error.ts";
 import { BuildStatusCode, GcAction } from "../src/worker-protocol.ts";
 import {
+  addBusyboxDerivation,
   busyboxDirectory,
   type DaemonFixture,
   type NixDaemonFixture,
@@ -76,45 +75,6 @@ async function both<T>(
   }
   return [results[0], results[1]];
 }
-
-/** Writes a busybox derivation into the store through `client`, as nix-instantiate would. */
-async function addDerivation(
-  client: DaemonClient,
-  busybox: string,
-  name: string,
-  script: string,
-  inputDrvs: Record<string, string[]> = {},
-): Promise<{ drvPath: string; drv: Derivation; out: string }> {
-  const builder = `${busybox}/bin/busybox`;
-  const system = hostSystem();
-  const masked: Derivation = {
-    outputs: new Map<string, DerivationOutput>([["out", { path: "", hashAlgo: "", hash: "" }]]),
-    inputDrvs: new Map(Object.entries(inputDrvs)),
-    inputSrcs: [busybox],
-    system,
-    builder,
-    args: ["sh", "-c", script],
-    env: new Map([
-      ["builder", builder],
-      ["name", name],
-      ["out", ""],
-      ["system", system],
-    ]),
-  };
-  const drv = computeDerivationOutputs(masked, {
-    resolve: (path) => written.get(path) ?? assert.fail(`unknown input ${path}`),
-    storeDir: "/nix/store",
-  });
-  const drvPath = await client.addTextToStore(`${name}.drv`, printDerivation(drv), [
-    busybox,
-    ...Object.keys(inputDrvs),
-  ]);
-  written.set(drvPath, drv);
-  return { drvPath, drv, out: drv.outputs.get("out")!.path };
-}
-
-/** Derivations written by addDerivation, for computing the outputs of their dependents. */
-const written = new Map<string, Derivation>();
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -208,13 +168,13 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
     if (!peers(t)) return;
     const [a, b] = await both(async (client) => {
       const busybox = (await client.addToStore(join(work, "bb"))).path;
-      const dep = await addDerivation(client, busybox, "interop-dep", "echo dep > $out");
-      const main = await addDerivation(
+      const dep = await addBusyboxDerivation(client, busybox, "interop-dep", "echo dep > $out");
+      const main = await addBusyboxDerivation(
         client,
         busybox,
         "interop-main",
         `read x < ${dep.out}; echo "$x main ${dep.out}" > $out`,
-        { [dep.drvPath]: ["out"] },
+        [dep],
       );
       const missing = await client.queryMissing([`${main.drvPath}!out`]);
       const events: string[] = [];
@@ -258,7 +218,7 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
     if (!peers(t)) return;
     const [a, b] = await both(async (client) => {
       const busybox = (await client.addToStore(join(work, "bb"))).path;
-      const { drvPath, drv, out } = await addDerivation(
+      const { drvPath, drv, out } = await addBusyboxDerivation(
         client,
         busybox,
         "basic",
@@ -280,7 +240,7 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
     if (!peers(t)) return;
     const [a, b] = await both(async (client) => {
       const busybox = (await client.addToStore(join(work, "bb"))).path;
-      const { drvPath } = await addDerivation(client, busybox, "broken", "exit 7");
+      const { drvPath } = await addBusyboxDerivation(client, busybox, "broken", "exit 7");
       const error = await client.buildPaths([`${drvPath}!out`]).catch((e: unknown) => e);
       const results = await client.buildPathsWithResults([`${drvPath}!out`]);
       const ensure = await client
@@ -308,8 +268,8 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
     const target = await DaemonClient.connect(kiln.trustedSocket);
     try {
       const busybox = (await source.addToStore(join(work, "bb"))).path;
-      const one = await addDerivation(source, busybox, "moved-one", "echo one > $out");
-      const two = await addDerivation(source, busybox, "moved-two", "echo two > $out");
+      const one = await addBusyboxDerivation(source, busybox, "moved-one", "echo one > $out");
+      const two = await addBusyboxDerivation(source, busybox, "moved-two", "echo two > $out");
       await source.buildPaths([`${one.drvPath}!out`, `${two.drvPath}!out`]);
       const upload = async (path: string) => ({
         info: (await source.queryPathInfo(path))!,
@@ -363,7 +323,7 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
     const target = await DaemonClient.connect(kiln.socket);
     try {
       const busybox = (await source.addToStore(join(work, "bb"))).path;
-      const { drvPath, out } = await addDerivation(
+      const { drvPath, out } = await addBusyboxDerivation(
         source,
         busybox,
         "unsigned",
@@ -439,7 +399,7 @@ describe("DaemonClient against nix-daemon and kiln daemon", { concurrency: false
         ]),
       };
       await assert.rejects(client.buildDerivation(claimed, lying), /does not match its hash/);
-      const { drvPath, drv } = await addDerivation(
+      const { drvPath, drv } = await addBusyboxDerivation(
         client,
         busybox,
         "input-addressed",

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createPrivateNixStore, requirePeer, serveStaticDirectory } from "@kiln/testkit";
+import { exportClosure, realiseIntoNixCache } from "./nix-cache.ts";
 import { runKilnAsync } from "./run-kiln.ts";
 
 const _KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
@@ -34,41 +35,19 @@ test("kiln build fetches trusted substitutes instead of building, and builds whe
       ])
       .toString()
       .trim();
-    const out = nix
-      .run("nix-store", [
-        "--realise",
-        drv,
-        "--option",
-        "sandbox",
-        "true",
-        "--option",
-        "sandbox-paths",
-        "/bin/sh=/bin/sh /lib=/lib /lib64=/lib64 /usr=/usr",
-      ])
-      .toString()
-      .trim();
-    nix.run("nix-store", [
-      "--generate-binary-cache-key",
-      "test-cache-1",
-      join(scratch, "sk"),
-      join(scratch, "pk"),
-    ]);
-    nix.run("nix", [
-      "copy",
-      "--to",
-      `file://${cacheDir}?compression=zstd&secret-key=${join(scratch, "sk")}`,
-      out,
-    ]);
-    const archive = nix.run("nix-store", [
-      "--export",
-      ...nix.run("nix-store", ["-qR", drv]).toString().trim().split("\n"),
-    ]);
+    const { out, publicKeyFile } = realiseIntoNixCache(nix, drv, {
+      cacheDir,
+      keysDir: scratch,
+      keyName: "test-cache-1",
+      compression: "zstd",
+    });
+    const archive = exportClosure(nix, drv);
 
     for (const trusted of [true, false]) {
       const name = trusted ? "trusted" : "untrusted";
       const configDir = join(scratch, name, "etc");
       mkdirSync(configDir, { recursive: true });
-      if (trusted) writeFileSync(join(configDir, "acl"), readFileSync(join(scratch, "pk")));
+      if (trusted) writeFileSync(join(configDir, "acl"), readFileSync(publicKeyFile));
       const env = {
         KILN_STORE_DIR: "/nix/store",
         KILN_REAL_STORE_DIR: join(scratch, name, "store"),

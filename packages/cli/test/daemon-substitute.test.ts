@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createPrivateNixStore, requirePeer, serveStaticDirectory } from "@kiln/testkit";
+import { exportClosure, realiseIntoNixCache } from "./nix-cache.ts";
 import { runKilnAsync } from "./run-kiln.ts";
 
 const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
@@ -28,44 +29,22 @@ test("kiln build through the daemon gets a trusted substitute instead of buildin
     const expr =
       'derivation { name = "via-daemon"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo from the cache > $out" ]; }';
     const drv = nix.run("nix-instantiate", ["--expr", expr]).toString().trim();
-    const out = nix
-      .run("nix-store", [
-        "--realise",
-        drv,
-        "--option",
-        "sandbox",
-        "true",
-        "--option",
-        "sandbox-paths",
-        "/bin/sh=/bin/sh /lib=/lib /lib64=/lib64 /usr=/usr",
-      ])
-      .toString()
-      .trim();
-    nix.run("nix-store", [
-      "--generate-binary-cache-key",
-      "daemon-cache-1",
-      join(scratch, "sk"),
-      join(scratch, "pk"),
-    ]);
-    nix.run("nix", [
-      "copy",
-      "--to",
-      `file://${cacheDir}?compression=xz&secret-key=${join(scratch, "sk")}`,
-      out,
-    ]);
+    const { out, publicKeyFile } = realiseIntoNixCache(nix, drv, {
+      cacheDir,
+      keysDir: scratch,
+      keyName: "daemon-cache-1",
+      compression: "xz",
+    });
     const configDir = join(scratch, "etc");
     mkdirSync(configDir);
-    writeFileSync(join(configDir, "acl"), readFileSync(join(scratch, "pk")));
+    writeFileSync(join(configDir, "acl"), readFileSync(publicKeyFile));
     const env = {
       KILN_STORE_DIR: "/nix/store",
       KILN_REAL_STORE_DIR: join(scratch, "store"),
       KILN_STATE_DIR: join(scratch, "state"),
       KILN_CONFIG_DIR: configDir,
     };
-    const archive = nix.run("nix-store", [
-      "--export",
-      ...nix.run("nix-store", ["-qR", drv]).toString().trim().split("\n"),
-    ]);
+    const archive = exportClosure(nix, drv);
     assert.equal((await runKilnAsync(["archive", "--import"], { env, input: archive })).status, 0);
 
     daemon = spawn(process.execPath, [KILN, "daemon", "--substitute-urls", url], {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -19,18 +19,7 @@ import { printDerivation } from "@kiln/formats/print-derivation";
 import { TempRoots } from "@kiln/gc/temp-roots";
 import { LocalStore } from "@kiln/store/local-store";
 import { requirePeer } from "@kiln/testkit";
-
-/** The real entry point, as `npx kiln` runs it. */
-const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
-
-export function kiln(args: readonly string[], env: Record<string, string>, input?: string) {
-  const result = spawnSync(process.execPath, [KILN, ...args], {
-    env: { ...process.env, ...env },
-    input,
-    encoding: "utf8",
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { runKilnWith as kiln } from "./run-kiln.ts";
 
 function scratch(storeDir = "/gnu/store") {
   const root = mkdtempSync(join(tmpdir(), "kiln-gc-cli-"));
@@ -234,7 +223,7 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
         ...env,
         STOP: stop,
         NODE: process.execPath,
-        KILN,
+        KILN: new URL("../bin/kiln.js", import.meta.url).pathname,
         LOG: join(root, "gc.log"),
       },
       stdio: ["ignore", "pipe", "inherit"],

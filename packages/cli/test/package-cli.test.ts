@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -15,18 +14,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { LocalStore } from "@kiln/store/local-store";
 import { requirePeer } from "@kiln/testkit";
-
-/** The real entry point, as `npx kiln` runs it. */
-const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
-
-function kiln(args: readonly string[], env: Record<string, string>, input?: string) {
-  const result = spawnSync(process.execPath, [KILN, ...args], {
-    env: { ...process.env, ...env },
-    input,
-    encoding: "utf8",
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { runKilnWith as kiln } from "./run-kiln.ts";
 
 function scratch(storeDir = "/gnu/store") {
   const root = mkdtempSync(join(tmpdir(), "kiln-package-cli-"));

@@ -45,3 +45,12 @@ export function runKilnAsync(
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** `runKiln` with the environment and input as positional arguments, for terse test tables. */
+export function runKilnWith(
+  args: readonly string[],
+  env: Record<string, string>,
+  input?: string,
+): KilnRun {
+  return runKiln(args, { env, input });
+}

@@ -4,8 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface NixRun {
   readonly status: number | null;
@@ -13,12 +16,21 @@ export interface NixRun {
   readonly stderr: string;
 }
 
+/**
+ * Nix keeps narinfos it has fetched in `$XDG_CACHE_HOME/nix/binary-cache-v6.sqlite`,
+ * keyed by the cache's URL. Test servers listen on ephemeral ports, so a port used by
+ * an earlier run (or test) would hand Nix that server's narinfo; each command gets an
+ * empty cache directory of its own.
+ */
 export async function runNix(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<NixRun> {
-  const child = spawn(command, args, { env: { ...process.env, NIX_REMOTE: "", ...env } });
+  const cacheHome = mkdtempSync(join(tmpdir(), "kiln-nix-cache-"));
+  const child = spawn(command, args, {
+    env: { ...process.env, NIX_REMOTE: "", XDG_CACHE_HOME: cacheHome, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {
@@ -28,6 +40,7 @@ export async function runNix(
     stderr += chunk;
   });
   const [status] = (await once(child, "close")) as [number | null];
+  rmSync(cacheHome, { recursive: true, force: true });
   return { status, stdout, stderr };
 }
 

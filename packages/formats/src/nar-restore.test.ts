@@ -7,6 +7,7 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -288,4 +289,49 @@ test("the restorer's own checks stop hostile events even without the parser", as
     assert.deepEqual(readdirSync(parent), []);
     assert.deepEqual(readdirSync(outside), []);
   }
+});
+
+test("writing big files back while restoring gives the same tree", async () => {
+  const parent = freshParent();
+  const source = join(parent, "source");
+  mkdirSync(source);
+  const big = Buffer.alloc(3 * 2 ** 20 + 123);
+  for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+  writeFileSync(join(source, "big"), big);
+  writeFileSync(join(source, "small"), "small\n");
+  const nar = await collect(dumpPath(source));
+  const target = join(parent, "target");
+  await restoreNar(chunked(nar, [65536]), target, { writeBackBytes: 256 * 1024 });
+  assert.deepEqual(await collect(dumpPath(target)), nar);
+});
+
+test("a canonical restore gives the store's modes and mtimes, and the same NAR", async () => {
+  const parent = freshParent();
+  const source = join(parent, "source");
+  mkdirSync(join(source, "bin"), { recursive: true });
+  writeFileSync(join(source, "bin", "tool"), "#!/bin/sh\n", { mode: 0o755 });
+  writeFileSync(join(source, "data"), "data\n");
+  symlinkSync("data", join(source, "link"));
+  const nar = await collect(dumpPath(source));
+  const target = join(parent, "target");
+  await restoreNar(chunked(nar, [100]), target, { canonical: true });
+  assert.deepEqual(await collect(dumpPath(target)), nar);
+  const expected: Record<string, number> = {
+    "": 0o555,
+    bin: 0o555,
+    "bin/tool": 0o555,
+    data: 0o444,
+  };
+  for (const [name, mode] of Object.entries(expected)) {
+    const stat = lstatSync(join(target, name));
+    assert.equal(stat.mode & 0o7777, mode, name);
+    assert.equal(stat.mtimeMs, 1000, name);
+  }
+  assert.equal(lstatSync(join(target, "link")).mtimeMs, 1000);
+
+  const broken = join(parent, "broken");
+  await assert.rejects(
+    restoreNar(chunked(nar.subarray(0, nar.length - 40), [100]), broken, { canonical: true }),
+  );
+  assert.deepEqual(readdirSync(parent).sort(), ["source", "target"]);
 });

@@ -316,3 +316,11 @@ test("random text parses or fails with a FormatError", () => {
     { numRuns: 300 },
   );
 });
+
+test("a string with a lone surrogate is refused, as printing refuses it", () => {
+  const text = `Derive([("out","/nix/store/94f9f6i31zwzwbf0kclq1naqxxi4c7v9-simple","","")],[],[],"x86_64-linux","/bin/sh",["-c","echo \ud800"],[])`;
+  assert.throws(
+    () => parseDerivation(text),
+    (error: unknown) => error instanceof FormatError && /lone UTF-16 surrogate/.test(error.message),
+  );
+});

@@ -159,6 +159,12 @@ export function parseDerivation(
     const unit = typeof text === "string" ? "characters" : "bytes";
     throw new FormatError("derivation", `${text.length} ${unit} is longer than ${maxLength}`);
   }
+  // A derivation is UTF-8 text: a JavaScript string with a lone surrogate has no UTF-8
+  // form, so it could be neither written nor hashed (printDerivation refuses it too).
+  if (typeof text === "string" && !text.isWellFormed())
+    throw new FormatError("derivation", "a string contains a lone UTF-16 surrogate", {
+      hint: "derivation strings must be valid Unicode so that their UTF-8 bytes are defined",
+    });
   const reader = new AtermReader(typeof text === "string" ? text : decodeUtf8(text));
 
   reader.expect("Derive(", "at the start of a derivation");

@@ -7,52 +7,14 @@
  * reader must treat as "being written" for ever. It is also cheaper (no inode to create
  * per lock), which matters for the collector, which locks every path it deletes.
  *
- * An empty lock file (left by an open-then-write locker that died) counts as stale once
- * it is older than EMPTY_STALE_MS.
+ * Whether a lock is held, and taking over a stale one, are the store's rules
+ * (@kiln/store/path-lock), shared so both kinds of lock read each other the same way.
  */
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, unlinkSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { lockHeld, processAlive, takeOverStaleLock } from "@kiln/store/path-lock";
 
-const EMPTY_STALE_MS = 10_000;
-
-/** True when a process with this pid exists (one we may not signal still exists). */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** True when the lock at `lockFile` is held by a live process. */
-export function lockHeld(lockFile: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(lockFile, "utf8");
-  } catch {
-    return false;
-  }
-  const pid = Number.parseInt(text, 10);
-  if (Number.isInteger(pid) && pid > 0) return processAlive(pid);
-  try {
-    return Date.now() - statSync(lockFile).mtimeMs < EMPTY_STALE_MS;
-  } catch {
-    return false;
-  }
-}
-
-/** Moves a stale lock out of the way (only one contender can win the rename). */
-function takeOver(lockFile: string): void {
-  const aside = `${lockFile}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    renameSync(lockFile, aside);
-    unlinkSync(aside);
-  } catch {
-    // Someone else took it over first.
-  }
-}
+export { lockHeld, processAlive };
 
 /**
  * Takes many locks cheaply: every lock is a hard link to one pid file of this process,
@@ -77,7 +39,7 @@ export class LinkLocker {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
       if (lockHeld(lockFile)) return false;
-      takeOver(lockFile);
+      takeOverStaleLock(lockFile);
     }
   }
 

@@ -4,8 +4,8 @@
  * Files first, then directories bottom-up, so each directory entry points at data that
  * is already durable.
  */
-import { closeSync, constants, fsyncSync, lstatSync, openSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fsyncSync, openSync } from "node:fs";
+import { listTree } from "./list-tree.ts";
 
 function fsyncPath(path: string, flags: number): void {
   const fd = openSync(path, flags);
@@ -17,17 +17,8 @@ function fsyncPath(path: string, flags: number): void {
 }
 
 export function fsyncTree(root: string): void {
-  const directories: string[] = [];
-  const pending = [root];
-  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-    const stat = lstatSync(path);
-    if (stat.isDirectory()) {
-      directories.push(path);
-      for (const name of readdirSync(path)) pending.push(join(path, name));
-    } else if (stat.isFile()) {
-      fsyncPath(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    }
-  }
+  const { files, directories } = listTree(root);
+  for (const file of files) fsyncPath(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   for (const directory of directories.reverse())
     fsyncPath(directory, constants.O_RDONLY | constants.O_DIRECTORY);
 }

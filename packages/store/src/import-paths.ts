@@ -21,6 +21,7 @@ import type { LocalStore } from "./local-store.ts";
 import { acquirePathLock, type PathLock } from "./path-lock.ts";
 import { removeTree } from "./remove-tree.ts";
 import { StoreError } from "./store-error.ts";
+import { WRITE_BACK_BYTES } from "./write-back-bytes.ts";
 
 /** Imports every item of an export archive; returns the paths in archive order. */
 export async function importPaths(
@@ -50,7 +51,10 @@ export async function importPaths(
       const temporary = `${owner}.kiln-new-${randomBytes(6).toString("hex")}`;
       const tee = hashingTee(item.nar);
       try {
-        await restoreNar(tee.chunks, temporary);
+        await restoreNar(tee.chunks, temporary, {
+          writeBackBytes: WRITE_BACK_BYTES,
+          canonical: true,
+        });
         const { path, references, deriver } = await item.trailer();
         const { hash, size } = tee.result();
         store.realPath(path); // a store path of this store, or an error naming it

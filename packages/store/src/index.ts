@@ -1,3 +1,4 @@
+export * from "./buildenv-tree.ts";
 export * from "./canonicalise.ts";
 export * from "./export-paths.ts";
 export * from "./fsync-tree.ts";

@@ -1,4 +1,4 @@
-import { KilnError } from "@kiln/formats";
+import { KilnError } from "@kiln/formats/kiln-error";
 
 /** A store operation failed: invalid path, missing reference, locked path, … */
 export class StoreError extends KilnError {

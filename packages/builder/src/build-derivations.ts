@@ -1,12 +1,16 @@
 /**
  * `kiln build FILE.drv…` below the CLI, and the daemon's BuildDerivations: plan (pure),
- * then run the plan with the scheduler, one buildDerivation per step.
+ * then run the plan with the scheduler, one buildDerivation per step. The builds of one
+ * call share scratch directories (ScratchPool), register their outputs in groups while
+ * their dependents already run (CommitQueue), and hold temporary roots on everything
+ * they use or make, so a concurrent `kiln gc` leaves it alone.
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Derivation } from "@kiln/formats/derivation";
 import { derivationName } from "@kiln/formats/derivation";
+import { TempRoots } from "@kiln/gc/temp-roots";
 import { kilnStateDir } from "@kiln/store/store-config";
 import { buildDerivation } from "./build-derivation.ts";
 import type {
@@ -18,8 +22,10 @@ import type {
 import { type PlannedBuild, planBuilds } from "./build-plan.ts";
 import { runSchedule } from "./build-scheduler.ts";
 import { BuilderError } from "./builder-error.ts";
+import { CommitQueue } from "./commit-queue.ts";
 import { hostSystem } from "./host-system.ts";
 import { readStoreDerivation } from "./read-store-derivation.ts";
+import { ScratchPool } from "./scratch-pool.ts";
 import { substituteMissing } from "./substitute-missing.ts";
 
 /**
@@ -87,15 +93,37 @@ export async function buildDerivations(
   checkWritable(store);
   mkdirSync(resolved.buildDir, { recursive: true, mode: 0o755 });
 
-  options.reporter?.planned(plan.builds.length);
-  const context = { store, readDerivation, options: resolved };
-  const outcomes = await runSchedule(plan.builds, {
-    maxJobs,
-    keepGoing: options.keepGoing ?? false,
-    signal: options.signal,
-    run: (build) => buildDerivation(build, context),
-    succeeded: (result) => result.status !== "failed",
-  });
+  const tempRoots = openTempRoots(store);
+  const scratchPool = new ScratchPool(resolved.buildDir);
+  let outcomes: Awaited<ReturnType<typeof runSchedule<PlannedBuild, BuildResult>>>;
+  try {
+    // Everything the plan uses or makes; each build adds (and checks) its own again.
+    await tempRoots.add(plannedPaths(plan, readDerivation));
+    options.reporter?.planned(plan.builds.length);
+    const context = {
+      store,
+      readDerivation,
+      options: resolved,
+      scratchPool,
+      commits: new CommitQueue(store.db),
+      addTempRoots: (paths: readonly string[]) => tempRoots.add(paths),
+    };
+    outcomes = await runSchedule(plan.builds, {
+      maxJobs,
+      keepGoing: options.keepGoing ?? false,
+      signal: options.signal,
+      run: (build, release, go) => buildDerivation(build, context, release, go),
+      // Sandboxes are set up while the builds they wait for run (see buildDerivation).
+      prestart: true,
+      succeeded: (result) =>
+        result.status === "built" ||
+        result.status === "checked" ||
+        result.status === "already-valid",
+    });
+  } finally {
+    scratchPool.dispose();
+    tempRoots.close();
+  }
   const results = plan.builds.map((build) => {
     const outcome = outcomes.get(build.drvPath)!;
     if (outcome.status === "ran") return outcome.result;
@@ -104,6 +132,44 @@ export async function buildDerivations(
     return result;
   });
   return [...results, ...validResults];
+}
+
+/** The temporary roots of one call: a file of its own (the daemon runs several at once). */
+let tempRootsCalls = 0;
+function openTempRoots(store: BuildStore): TempRoots {
+  try {
+    return TempRoots.open(store.config, { tag: `build${++tempRootsCalls}` });
+  } catch (error) {
+    throw new BuilderError(
+      "ERR_STORE_NOT_WRITABLE",
+      `cannot record temporary roots under ${kilnStateDir(store.config)}: ${(error as Error).message}`,
+      { cause: error, hint: "run as the store's owner, or through the daemon" },
+    );
+  }
+}
+
+/** The `.drv` files, outputs and inputs of the planned builds, and the valid requested outputs. */
+function plannedPaths(
+  plan: { builds: readonly PlannedBuild[]; valid: readonly { derivation: Derivation }[] },
+  readDerivation: (drvPath: string) => Derivation,
+): string[] {
+  const paths = new Set<string>();
+  for (const { drvPath, derivation } of plan.builds) {
+    paths.add(drvPath);
+    for (const output of derivation.outputs.values()) paths.add(output.path);
+    for (const source of derivation.inputSrcs) paths.add(source);
+    for (const [inputDrv, names] of derivation.inputDrvs) {
+      paths.add(inputDrv);
+      const input = readDerivation(inputDrv);
+      for (const name of names) {
+        const path = input.outputs.get(name)?.path;
+        if (path) paths.add(path);
+      }
+    }
+  }
+  for (const { derivation } of plan.valid)
+    for (const output of derivation.outputs.values()) paths.add(output.path);
+  return [...paths];
 }
 
 function notBuilt(

@@ -92,12 +92,14 @@ test("another system, builtins, and unreachable builders are refused", () => {
     () => buildInputs("/x.drv", drv({ system: "builtin", builder: "builtin:fetchurl" }), options),
     code("ERR_UNSUPPORTED", /builtin:fetchurl.*not supported yet/),
   );
-  for (const attribute of ["passAsFile", "exportReferencesGraph", "__structuredAttrs"]) {
-    const env = new Map([[attribute, "x"]]);
-    assert.throws(
-      () => buildInputs("/x.drv", drv({ env }), options),
-      code("ERR_UNSUPPORTED", new RegExp(`uses ${attribute}, which is not supported yet`)),
-    );
+  assert.throws(
+    () => buildInputs("/x.drv", drv({ env: new Map([["__structuredAttrs", "1"]]) }), options),
+    code("ERR_UNSUPPORTED", /uses __structuredAttrs, which is not supported yet/),
+  );
+  // Handled since issue 7 (see pass-as-file.ts and export-references-graph.ts).
+  for (const attribute of ["passAsFile", "exportReferencesGraph"]) {
+    const env = new Map([[attribute, ""]]);
+    assert.doesNotThrow(() => buildInputs("/x.drv", drv({ env }), options));
   }
   assert.throws(
     () => buildInputs("/x.drv", drv({ builder: `${p("coreutils")}/bin/sh` }), options),

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import type { Derivation } from "@kiln/formats/derivation";
 import type { StoreDatabase } from "@kiln/store/store-database";
 import { BuilderError } from "./builder-error.ts";
+import { checkBuiltinDerivation, isBuiltinBuilder } from "./builtin-builders.ts";
 
 export interface BuildInputsOptions {
   readonly storeDir: string;
@@ -16,13 +17,18 @@ export interface BuildInputsOptions {
   readonly system: string;
   readonly chrootDirs?: readonly string[];
   readonly disableChroot?: boolean;
+  /**
+   * Outputs of input derivations still being built: left out, with what they refer to,
+   * for a sandbox set up before they exist (the rest of the closure comes later).
+   */
+  readonly pending?: ReadonlySet<string>;
 }
 
 /**
  * The sorted input closure of the derivation at `drvPath`. Throws BuilderError when an
  * input is not valid (`ERR_MISSING_INPUT`), when the derivation is for another system
- * (`ERR_WRONG_SYSTEM`), needs a builtin builder or `passAsFile`, `exportReferencesGraph`
- * or `__structuredAttrs` (`ERR_UNSUPPORTED`), or when its
+ * (`ERR_WRONG_SYSTEM`), needs a builtin builder or `__structuredAttrs`
+ * (`ERR_UNSUPPORTED`), or when its
  * builder cannot be reached (`ERR_MISSING_BUILDER`).
  *
  * @example
@@ -50,7 +56,7 @@ export function buildInputs(
     }
   }
   const closure = new Set<string>();
-  const pending = [...roots];
+  const pending = roots.filter((root) => options.pending?.has(root) !== true);
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
     if (closure.has(path)) continue;
     if (!options.db.isValidPath(path)) {
@@ -64,25 +70,33 @@ export function buildInputs(
     }
   }
   const sorted = [...closure].sort();
-  checkBuilder(drvPath, drv.builder, sorted, options);
+  // A builder inside a pending output is checked once the output is there.
+  const pendingBuilder = [...(options.pending ?? [])].some(
+    (path) => drv.builder === path || drv.builder.startsWith(`${path}/`),
+  );
+  if (!isBuiltinBuilder(drv.builder) && !pendingBuilder)
+    checkBuilder(drvPath, drv.builder, sorted, options);
   return sorted;
 }
 
 function checkPlatform(drvPath: string, drv: Derivation, system: string): void {
-  if (drv.builder.startsWith("builtin:") || drv.system === "builtin") {
+  // Builtin builders run in Kiln itself, so on any system (see builtin-builders.ts).
+  if (isBuiltinBuilder(drv.builder)) {
+    checkBuiltinDerivation(drvPath, drv);
+    return;
+  }
+  if (drv.system === "builtin") {
     throw new BuilderError(
       "ERR_UNSUPPORTED",
       `${drvPath} needs the builtin builder ${drv.builder}, which is not supported yet`,
     );
   }
-  // Building these without their files would give wrong results silently.
-  for (const attribute of ["passAsFile", "exportReferencesGraph", "__structuredAttrs"]) {
-    if (drv.env.has(attribute)) {
-      throw new BuilderError(
-        "ERR_UNSUPPORTED",
-        `${drvPath} uses ${attribute}, which is not supported yet (issue 7)`,
-      );
-    }
+  // Building it without its JSON file would give wrong results silently.
+  if (drv.env.has("__structuredAttrs")) {
+    throw new BuilderError(
+      "ERR_UNSUPPORTED",
+      `${drvPath} uses __structuredAttrs, which is not supported yet`,
+    );
   }
   if (drv.system !== system) {
     throw new BuilderError(

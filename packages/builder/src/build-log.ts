@@ -4,7 +4,7 @@
  * Long logs are compressed while the build writes them, with backpressure: a builder
  * that writes faster than the disk takes it waits.
  */
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdir, mkdirSync, writeFile } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
@@ -18,6 +18,8 @@ export interface BuildLogWriter {
   readonly stream: Writable;
   /** Ends the log once the build is over; resolves when the file is complete. */
   close(): Promise<void>;
+  /** Ends the log of a build that never started: no file is written for it. */
+  discard(): Promise<void>;
 }
 
 /**
@@ -39,8 +41,8 @@ const SPILL_BYTES = 64 << 10;
  * Starts the log of a build of `drvPath`, replacing any earlier one. Every chunk is also
  * handed to `tee` (the live display) as it comes.
  *
- * Most builds say little: their output is kept in memory and written compressed in one
- * system call at the end. Once a log passes 64 KiB it is streamed through gzip to the
+ * Most builds say little: their output is kept in memory and written compressed at the
+ * end, in one small write on the thread pool. Once a log passes 64 KiB it is streamed through gzip to the
  * file from then on, so memory stays bounded however much a build prints.
  *
  * @example
@@ -59,6 +61,7 @@ export function openBuildLog(
   let pendingBytes = 0;
   let gzip: Gzip | undefined;
   let written: Promise<void> | undefined;
+  let discarded = false;
 
   const spill = (): Gzip => {
     mkdirSync(dirname(path), { recursive: true });
@@ -101,12 +104,11 @@ export function openBuildLog(
     },
     final(callback) {
       if (gzip === undefined) {
-        try {
-          writeWhole(path, gzipSync(Buffer.concat(pending)));
+        if (discarded) {
           callback();
-        } catch (error) {
-          callback(error as Error);
+          return;
         }
+        writeWhole(path, gzipSync(Buffer.concat(pending))).then(() => callback(), callback);
         return;
       }
       gzip.end();
@@ -120,15 +122,27 @@ export function openBuildLog(
       if (!stream.writableEnded) stream.end();
       await finished(stream);
     },
+    async discard() {
+      discarded = true;
+      if (!stream.writableEnded) stream.end();
+      await finished(stream);
+    },
   };
 }
 
-function writeWhole(path: string, data: Uint8Array): void {
-  try {
-    writeFileSync(path, data, { mode: 0o644 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data, { mode: 0o644 });
-  }
+/**
+ * Writes a small log in one go, on the thread pool (creating a file costs a journal write
+ * this thread need not wait for), with plain callbacks: cheaper here than fs/promises.
+ */
+function writeWhole(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    writeFile(path, data, { mode: 0o644 }, (error) => {
+      if (!error) return resolve();
+      if (error.code !== "ENOENT") return reject(error);
+      mkdir(dirname(path), { recursive: true }, (mkdirError) => {
+        if (mkdirError) return reject(mkdirError);
+        writeFile(path, data, { mode: 0o644 }, (again) => (again ? reject(again) : resolve()));
+      });
+    });
+  });
 }

@@ -7,6 +7,8 @@ import type { Derivation } from "@kiln/formats/derivation";
 import type { LocalStore } from "@kiln/store/local-store";
 import type { BuildUserPool } from "./build-user-pool.ts";
 import type { BuilderError } from "./builder-error.ts";
+import type { CommitQueue } from "./commit-queue.ts";
+import type { ScratchPool } from "./scratch-pool.ts";
 import type { BuildSubstituter } from "./substitute-missing.ts";
 
 /** What the builder needs of a store. */
@@ -133,4 +135,13 @@ export interface BuildDerivationContext {
   /** Reads `.drv` files, cached for the whole call. */
   readDerivation(drvPath: string): Derivation;
   readonly options: ResolvedBuildOptions;
+  /** Scratch directories shared by the call's builds; absent: a fresh one per build. */
+  readonly scratchPool?: ScratchPool;
+  /**
+   * Registers outputs in groups while dependent builds already run; absent: each build
+   * flushes and registers its own outputs before it is over.
+   */
+  readonly commits?: CommitQueue;
+  /** Called with the paths a build is about to use or produce, before it checks them. */
+  addTempRoots?(paths: readonly string[]): Promise<void>;
 }

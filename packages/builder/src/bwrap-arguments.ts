@@ -40,9 +40,11 @@ export function bwrapArguments(
     etcFiles: SandboxEtcFiles;
     uid: number;
     gid: number;
+    /** bwrap waits for a byte on this descriptor before it starts the builder. */
+    blockFd?: number;
   },
 ): string[] {
-  const { layout, inputs, etcFiles, uid, gid } = options;
+  const { layout, inputs, etcFiles, uid, gid, blockFd } = options;
   const args = [
     "--unshare-user",
     "--uid",
@@ -66,6 +68,7 @@ export function bwrapArguments(
     "ALL",
     "--info-fd",
     String(INFO_FD),
+    ...(blockFd === undefined ? [] : ["--block-fd", String(blockFd)]),
     "--dev",
     "/dev",
     "--dev-bind-try",

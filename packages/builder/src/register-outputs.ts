@@ -2,14 +2,16 @@
  * After a successful build: bring each output into the store, canonicalise it, hash it
  * and scan it for references in one pass, check fixed-output hashes, and register all
  * outputs of the derivation in one transaction. If anything fails, every output written
- * into the store is removed again and nothing is registered.
+ * into the store is removed again and nothing is registered. stageOutputs does all but
+ * the flush and the registration, for builds whose registration is grouped with others
+ * (CommitQueue).
  *
  * Outputs of ordinary builds are renamed into the store. Outputs of fixed-output builds
  * are copied: such a build shared the host network, so it may have handed a descriptor
  * of its output to a process outside the sandbox, which could still write through it
  * (CVE-2024-27297); the copy is a new file nobody else holds.
  */
-import { cpSync, renameSync } from "node:fs";
+import { chmodSync, cpSync, lstatSync, renameSync } from "node:fs";
 import type { Derivation } from "@kiln/formats/derivation";
 import { formatHashNix32 } from "@kiln/formats/hash";
 import { canonicalisePathMetadata } from "@kiln/store/canonicalise";
@@ -38,10 +40,8 @@ export interface RegisterOutputsOptions {
 
 /**
  * Moves (or copies) the built outputs into the store and registers them, with the
- * derivation as deriver and, for a fixed output, its content address. Each output is
- * canonicalised, hashed, scanned and flushed to disk first (a fixed output as a copy under
- * a temporary name beside its place, which `kiln store verify` knows as a leftover); then
- * all are renamed into place and registered in one transaction.
+ * derivation as deriver and, for a fixed output, its content address: stageOutputs, then
+ * the outputs are flushed to disk and registered in one transaction.
  *
  * @example
  * await registerOutputs(store, {
@@ -52,6 +52,39 @@ export async function registerOutputs(
   store: BuildStore,
   options: RegisterOutputsOptions,
 ): Promise<void> {
+  const staged = await stageOutputs(store, options);
+  try {
+    await Promise.all(staged.realPaths.map((path) => syncTree(path)));
+    store.db.registerValidPaths(staged.infos.map((info) => ({ info })));
+  } catch (error) {
+    for (const path of staged.realPaths) removeTree(path);
+    throw error;
+  }
+}
+
+/** Outputs in their place in the store, complete but neither flushed nor valid. */
+export interface StagedOutputs {
+  /** What to register, one per output. */
+  readonly infos: NewPathInfo[];
+  /** Their real paths, for flushing (or removal if registration fails). */
+  readonly realPaths: string[];
+}
+
+/**
+ * Brings the built outputs into their place in the store without registering them: each
+ * is canonicalised, hashed and scanned (a fixed output as a copy under a temporary name
+ * beside its place, which `kiln store verify` knows as a leftover, and its hash checked),
+ * then all are renamed into place. The caller holds the outputs' locks and keeps them
+ * until the outputs are registered or removed. On failure nothing is left in the store.
+ *
+ * @example
+ * const staged = await stageOutputs(store, options);
+ * await commits.commit(staged.infos, staged.realPaths);
+ */
+export async function stageOutputs(
+  store: BuildStore,
+  options: RegisterOutputsOptions,
+): Promise<StagedOutputs> {
   const { drvPath, derivation, builtOutputs, fixedOutput, owner, buildUid } = options;
   const outputPaths = [...derivation.outputs.values()].map((output) => output.path);
   const candidates = [...options.inputs, ...outputPaths];
@@ -93,7 +126,6 @@ export async function registerOutputs(
           );
         }
       }
-      await syncTree(from);
       ready.push({
         from,
         final,
@@ -117,7 +149,10 @@ export async function registerOutputs(
         return temporary;
       });
     }
-    store.db.registerValidPaths(ready.map(({ info }) => ({ info })));
+    return {
+      infos: ready.map(({ info }) => info),
+      realPaths: ready.map(({ final }) => final),
+    };
   } catch (error) {
     for (const path of written) removeTree(path);
     throw error;
@@ -132,7 +167,16 @@ function moveIntoStore(from: string, to: string, temporary: () => string): void 
   try {
     renameSync(from, to);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === "EACCES" && lstatSync(from).isDirectory()) {
+      // Without root, moving a directory to another parent needs write permission on it
+      // (its ".." changes), and canonicalisation made it read-only: lend it for the move.
+      chmodSync(from, 0o755);
+      renameSync(from, to);
+      chmodSync(to, 0o555);
+      return;
+    }
+    if (code !== "EXDEV") throw error;
     const copy = temporary();
     cpSync(from, copy, { recursive: true, verbatimSymlinks: true, mode: 0 });
     fsyncTree(copy);

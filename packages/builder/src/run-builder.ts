@@ -2,7 +2,8 @@
  * The sandboxed part of one build: a fresh scratch directory under the build directory,
  * the builder's environment, its log stored (and shown) while it runs, and the verdict in
  * Nix's words. The scratch directory is the caller's to remove (cleanScratch) once the
- * outputs have been taken out of it.
+ * outputs have been taken out of it; it comes from the call's ScratchPool when there is
+ * one. The log is written to disk in the background: `logWritten` says when it is there.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync, rmdirSync } from "node:fs";
@@ -14,15 +15,22 @@ import type { BuildDerivationContext, ResolvedBuildOptions } from "./build-optio
 import type { PlannedBuild } from "./build-plan.ts";
 import type { BuildUser } from "./build-users.ts";
 import { BuilderError } from "./builder-error.ts";
+import { isBuiltinBuilder, runBuiltinBuilder } from "./builtin-builders.ts";
+import { passAsFile } from "./pass-as-file.ts";
 import { removeTree } from "./remove-tree.ts";
 import { runInSandbox } from "./sandbox.ts";
 import { sandboxLayout } from "./sandbox-layout.ts";
 import type { SandboxResult } from "./sandbox-spec.ts";
+import type { PooledScratch, ScratchPool } from "./scratch-pool.ts";
 
 export interface BuilderRun {
   readonly sandbox: SandboxResult;
   readonly scratchDir: string;
+  /** Set when the scratch directory came from a pool (cleanScratch gives it back). */
+  readonly scratch?: PooledScratch;
   readonly logPath: string;
+  /** Resolves once the log is complete on disk; never rejects (a failure is logged). */
+  readonly logWritten: Promise<void>;
   /** Why the builder failed (exit code, timeout, silence, abort); undefined on success. */
   readonly failure: BuilderError | undefined;
 }
@@ -37,7 +45,18 @@ export interface BuilderRun {
  */
 export async function runBuilder(
   build: PlannedBuild,
-  what: { name: string; inputs: readonly string[]; user: BuildUser | undefined },
+  what: {
+    name: string;
+    inputs: readonly string[];
+    user: BuildUser | undefined;
+    /** passAsFile and exportReferencesGraph files (see buildTreeFiles). */
+    files?: ReadonlyMap<string, string>;
+    /**
+     * Set up the sandbox now, start the builder once this resolves with the inputs that
+     * were not there yet (see SandboxOptions.startWhen); undefined: do not start.
+     */
+    startWhen?: Promise<readonly string[] | undefined>;
+  },
   context: BuildDerivationContext,
 ): Promise<BuilderRun> {
   const { drvPath, derivation } = build;
@@ -45,13 +64,14 @@ export async function runBuilder(
   const { store, options } = context;
   const { storeDir } = store.config;
   const isolated = !options.disableChroot;
-  // A fresh name: runInSandbox creates the directory (and refuses to reuse a build tree).
-  const scratchDir = join(
-    options.buildDir,
-    `${name.slice(0, 60)}-${randomBytes(6).toString("hex")}`,
-  );
+  const scratch = context.scratchPool?.acquire(user?.uid ?? process.getuid?.() ?? 0, name);
+  // A fresh name, unless pooled: runInSandbox creates the directory (and refuses to
+  // reuse a build tree it was not told about).
+  const scratchDir =
+    scratch?.dir ??
+    join(options.buildDir, `${name.slice(0, 60)}-${randomBytes(6).toString("hex")}`);
   try {
-    if (user !== undefined) {
+    if (user !== undefined && scratch?.reuse === undefined) {
       // The build user must be able to reach the sandbox's directories inside it,
       // whatever the daemon's umask.
       mkdirSync(scratchDir, { mode: 0o755 });
@@ -59,23 +79,34 @@ export async function runBuilder(
     }
     const layout = sandboxLayout(scratchDir, name);
     const fixedOutput = isFixedOutputDerivation(derivation);
-    const env = buildEnvironment(Object.fromEntries(derivation.env), {
+    const buildTop = isolated ? layout.buildTop : layout.hostBuildTop;
+    const passed = passAsFile(Object.fromEntries(derivation.env), buildTop);
+    const env = buildEnvironment(passed.env, {
       storeDir,
-      buildTop: isolated ? layout.buildTop : layout.hostBuildTop,
+      buildTop,
       cores: options.cores,
       fixedOutput,
       impureEnv: options.hostEnv,
     });
-    // TODO(issue 7): passAsFile and exportReferencesGraph need files in the build tree
-    // before the builder starts, which runInSandbox does not offer yet.
+    const files = new Map([...passed.files, ...(what.files ?? [])]);
     const log = openBuildLog(store.config, drvPath, {
       tee: (chunk) => options.reporter?.output(drvPath, chunk),
     });
-    options.reporter?.started(drvPath, name);
-    options.logger?.info("build started", { drv: drvPath, buildDir: scratchDir });
-    let sandbox: SandboxResult;
+    const started = () => {
+      options.reporter?.started(drvPath, name);
+      options.logger?.info("build started", { drv: drvPath, buildDir: scratchDir });
+    };
+    const startWhen = what.startWhen?.then((late) => {
+      if (late !== undefined) started();
+      return late?.map((path) => ({ path, realPath: store.realPath(path) }));
+    });
+    if (startWhen === undefined) started();
+    let sandbox: SandboxResult | undefined;
+    let logWritten: Promise<void> | undefined;
     try {
-      sandbox = await runInSandbox(
+      // A builtin builder (builtin:git-download) runs here, under the sandbox's contract.
+      const run = isBuiltinBuilder(derivation.builder) ? runBuiltinBuilder : runInSandbox;
+      sandbox = await run(
         {
           storeDir,
           inputs: inputs.map((path) => ({ path, realPath: store.realPath(path) })),
@@ -88,9 +119,13 @@ export async function runBuilder(
           chrootDirs: options.chrootDirs,
           ...(user === undefined ? {} : { buildUser: user }),
           disableChroot: options.disableChroot,
+          ...(files.size === 0 ? {} : { buildTreeFiles: files }),
         },
         {
           scratchDir,
+          ...(scratch?.reuse === undefined ? {} : { reuseScratch: scratch.reuse }),
+          pooled: scratch !== undefined,
+          ...(startWhen === undefined ? {} : { startWhen }),
           log: log.stream,
           timeoutSeconds: options.timeout,
           maxSilentSeconds: options.maxSilentTime,
@@ -100,12 +135,20 @@ export async function runBuilder(
         },
       );
     } finally {
-      await log.close().catch((error: unknown) => {
+      const end = sandbox?.notStarted ? log.discard() : log.close();
+      logWritten = end.catch((error: unknown) => {
         options.logger?.warn("cannot write build log", { drv: drvPath, error: String(error) });
       });
     }
     const failure = builderFailure(drvPath, sandbox, options);
-    return { sandbox, scratchDir, logPath: log.path, failure };
+    return {
+      sandbox,
+      scratchDir,
+      ...(scratch === undefined ? {} : { scratch }),
+      logPath: log.path,
+      logWritten,
+      failure,
+    };
   } catch (error) {
     removeTree(scratchDir);
     throw error;
@@ -147,10 +190,18 @@ function builderFailure(
 }
 
 /**
- * Removes the scratch directory, except a kept build tree (and its private parent). After
- * a successful build only empty directories are left: three rmdir calls, no tree walk.
+ * Removes the scratch directory, except a kept build tree (and its private parent), or
+ * gives it back to `pool` for the next build. After a successful build only empty
+ * directories are left: three rmdir calls, no tree walk.
  */
-export function cleanScratch(run: Pick<BuilderRun, "scratchDir" | "sandbox">): void {
+export function cleanScratch(
+  run: Pick<BuilderRun, "scratchDir" | "sandbox" | "scratch">,
+  pool?: ScratchPool,
+): void {
+  if (pool !== undefined && run.scratch !== undefined) {
+    pool.release(run.scratch, run.sandbox);
+    return;
+  }
   const { scratchDir } = run;
   const kept = run.sandbox.buildTreeKept;
   const layout = sandboxLayout(scratchDir, "any");

@@ -1,6 +1,7 @@
 /** The contract between the builder and the sandbox: what to run, and what came of it. */
 import type { Writable } from "node:stream";
 import type { BuildUser } from "./build-users.ts";
+import type { SandboxStoreEntry } from "./sandbox-store-dir.ts";
 
 export interface SandboxInput {
   /** Logical store path, e.g. `/gnu/store/…-busybox`; where the build sees it. */
@@ -30,6 +31,11 @@ export interface SandboxSpec {
   buildUser?: BuildUser;
   /** Runs the builder directly on the host, without isolation (`--disable-chroot`). */
   disableChroot?: boolean;
+  /**
+   * Files written into the build tree before the builder starts, by name (no slashes):
+   * `passAsFile` attributes and `exportReferencesGraph` closures.
+   */
+  buildTreeFiles?: ReadonlyMap<string, string | Uint8Array>;
 }
 
 export interface SandboxOptions {
@@ -39,6 +45,27 @@ export interface SandboxOptions {
    * created under `<scratchDir>/build` (see sandboxLayout).
    */
   scratchDir: string;
+  /**
+   * `scratchDir` was used by an earlier build of this process (its result's
+   * `storeEntries`) and released by a ScratchPool: what its store directory holds is
+   * reused where it still fits, removed otherwise. Without it the build directory must
+   * not exist yet.
+   */
+  reuseScratch?: ReadonlyMap<string, SandboxStoreEntry>;
+  /**
+   * `scratchDir` goes back to a ScratchPool after the build: a build tree the build left
+   * untouched stays for the next build instead of being removed and made again.
+   */
+  pooled?: boolean;
+  /**
+   * Set up the sandbox now, but start the builder only once this resolves, with the
+   * inputs that became known meanwhile (outputs of the builds this one waits for, and
+   * what they refer to; not in `spec.inputs`). Small file inputs are then copied in;
+   * if one must be bound, the sandbox is set up again. Resolving with undefined means
+   * not to start at all (`notStarted`); a rejection ends the sandbox and is rethrown.
+   * Timeouts count from the start of the builder.
+   */
+  startWhen?: Promise<readonly SandboxInput[] | undefined>;
   /** Receives the builder's stdout and stderr (a Writable gets them with backpressure). */
   log?: ((chunk: Uint8Array) => void) | Writable;
   /** Kill the build after this many seconds in total (0 or absent: no limit). */
@@ -68,6 +95,13 @@ export interface SandboxResult {
   outputs: Map<string, string>;
   /** Host path of the kept build tree, when the build failed and `keepFailed` was set. */
   buildTreeKept?: string;
+  /**
+   * What the sandbox's store directory held for the inputs (mount points and copies), by
+   * name; absent without isolation. ScratchPool keeps them for the next build.
+   */
+  storeEntries?: ReadonlyMap<string, SandboxStoreEntry>;
+  /** Set when `startWhen` said not to start: the builder never ran. */
+  notStarted?: true;
   /** Things the operator should know, e.g. that the build ran without isolation. */
   warnings: string[];
 }

@@ -17,16 +17,19 @@
  * hash the copy.
  */
 import { spawn } from "node:child_process";
-import { existsSync, lchownSync, lstatSync, mkdirSync, readlinkSync, statSync } from "node:fs";
+import { lchownSync, lstatSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { Readable, Writable } from "node:stream";
 import type { BuildUser } from "./build-users.ts";
 import { BuilderError } from "./builder-error.ts";
-import { bwrapArguments, ETC_FILES, INFO_FD, type ResolvedInput } from "./bwrap-arguments.ts";
+import { bwrapArguments, ETC_FILES } from "./bwrap-arguments.ts";
 import { removeTree } from "./remove-tree.ts";
+import { resolveSandboxInputs } from "./resolve-sandbox-inputs.ts";
+import { defaultBwrap, runBwrap, signalProcess } from "./run-bwrap.ts";
+import { runHeldBwrap } from "./run-held-bwrap.ts";
 import { sandboxEtcFiles } from "./sandbox-etc-files.ts";
 import { type SandboxLayout, sandboxLayout } from "./sandbox-layout.ts";
 import type { SandboxOptions, SandboxResult, SandboxSpec } from "./sandbox-spec.ts";
+import { prepareSandboxStoreDir } from "./sandbox-store-dir.ts";
 import { type BuildProcessOutcome, watchBuildProcess } from "./watch-build-process.ts";
 
 /**
@@ -48,6 +51,15 @@ export async function runInSandbox(
   options: SandboxOptions,
 ): Promise<SandboxResult> {
   options.signal?.throwIfAborted();
+  const { startWhen } = options;
+  if (startWhen !== undefined && (spec.disableChroot === true || process.getuid?.() !== 0)) {
+    // Inputs that come late could only be bound, which bwrap does before it waits: so
+    // the sandbox is set up once they are known.
+    const late = await startWhen;
+    if (late === undefined) return notStarted(options);
+    const all = { ...spec, inputs: [...spec.inputs, ...late] };
+    return runInSandbox(all, { ...options, startWhen: undefined });
+  }
   const scratchDir = resolve(options.scratchDir);
   const layout = sandboxLayout(scratchDir, spec.drvName);
   const daemon = { uid: process.getuid!(), gid: process.getgid!() };
@@ -59,14 +71,45 @@ export async function runInSandbox(
   }
   checkStorePaths(spec);
   const isolated = spec.disableChroot !== true;
-  const inputs = isolated ? resolveInputs(spec.inputs) : [];
+  const { inputs, wanted } = isolated
+    ? resolveSandboxInputs(spec.inputs, { copyFiles: daemon.uid === 0 })
+    : { inputs: [], wanted: new Map() };
   const ids = user ?? daemon;
-  createLayout(layout, { scratchDir, user, isolated });
+  const reuse = options.reuseScratch;
+  createLayout(layout, { scratchDir, user, isolated, reuse: reuse !== undefined });
+  let storeEntries = isolated
+    ? prepareSandboxStoreDir(layout.hostStoreDir, wanted, reuse, {
+        keepUnwanted: startWhen !== undefined,
+      })
+    : undefined;
+  writeBuildTreeFiles(layout, spec.buildTreeFiles, user);
+  const topStamp = spec.buildTreeFiles?.size ? undefined : changeTime(layout.hostBuildTop);
 
   let outcome: BuildProcessOutcome;
   const warnings: string[] = [];
+  let started = true;
   try {
-    if (isolated) {
+    if (isolated && startWhen !== undefined) {
+      const held = await runHeldBwrap(spec, options, { layout, inputs, ids, startWhen });
+      if (held.fallback !== undefined) {
+        // A late input must be bound: start again, in the same directory, with all of them.
+        if (user !== undefined) lchownSync(layout.hostPrivateDir, daemon.uid, daemon.gid);
+        removeTree(layout.hostBuildTop);
+        const all = { ...spec, inputs: [...spec.inputs, ...held.fallback] };
+        return await runInSandbox(all, {
+          ...options,
+          startWhen: undefined,
+          ...(storeEntries === undefined ? {} : { reuseScratch: storeEntries }),
+        });
+      }
+      if (held.late !== undefined) {
+        // Now exactly the whole closure: the late inputs copied in, the rest removed.
+        const all = new Map([...wanted, ...held.late]);
+        storeEntries = prepareSandboxStoreDir(layout.hostStoreDir, all, storeEntries);
+      }
+      started = held.started;
+      outcome = await held.outcome();
+    } else if (isolated) {
       const bwrap = options.bwrap ?? defaultBwrap();
       const etcFiles = sandboxEtcFiles({ ...ids, network: spec.network });
       const args = bwrapArguments(spec, { layout, inputs, etcFiles, uid: ids.uid, gid: ids.gid });
@@ -87,8 +130,11 @@ export async function runInSandbox(
 
   const failed =
     outcome.exitCode !== 0 || outcome.timedOut || outcome.silentTimedOut || outcome.aborted;
-  const keep = failed && options.keepFailed === true;
-  if (!keep) removeTree(layout.hostBuildTop);
+  const keep = failed && started && options.keepFailed === true;
+  // A build tree the build did not touch (same change time: nothing created, removed,
+  // chmod'ed or given an ACL) stays for the next build of a pooled scratch directory.
+  if (!keep && !(options.pooled === true && changeTime(layout.hostBuildTop) === topStamp))
+    removeTree(layout.hostBuildTop);
   const outputs = new Map<string, string>();
   for (const output of spec.outputs) {
     const hostPath = isolated ? join(layout.hostStoreDir, basename(output)) : output;
@@ -98,71 +144,25 @@ export async function runInSandbox(
     ...outcome,
     outputs,
     ...(keep ? { buildTreeKept: layout.hostBuildTop } : {}),
+    ...(storeEntries === undefined ? {} : { storeEntries }),
+    ...(started ? {} : { notStarted: true }),
     warnings,
   };
 }
 
-function runBwrap(
-  command: { bwrap: string; args: string[]; files: string[] },
-  spec: SandboxSpec,
-  options: SandboxOptions,
-): Promise<BuildProcessOutcome> {
-  const { bwrap, args, files } = command;
-  const user = spec.buildUser;
-  const child = spawn(bwrap, args, {
-    env: spec.env,
-    cwd: "/",
-    // 0-2 as usual, INFO_FD for bwrap's report, then one per /etc file.
-    stdio: ["ignore", "pipe", "pipe", "pipe", ...files.map(() => "pipe" as const)],
-    detached: true,
-    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
-  });
-  // A few hundred bytes each: they fit in the socket buffer, so this never waits for bwrap.
-  // If bwrap fails before reading them, it says why on stderr (the log); the EPIPE here
-  // adds nothing.
-  for (const [i, text] of files.entries()) {
-    const pipe = child.stdio[INFO_FD + 1 + i] as Writable | null;
-    pipe?.on("error", () => {});
-    pipe?.end(text);
-  }
-  // Killing the sandbox's PID 1 (the builder) makes the kernel kill the rest of the
-  // sandbox before bwrap sees it exit, so 'close' comes only once all are dead. Killing
-  // bwrap instead would let it exit first.
-  let initPid: number | undefined;
-  let killRequested = false;
-  let exited = false;
-  let info = "";
-  (child.stdio[INFO_FD] as Readable).on("data", (chunk: Buffer) => {
-    info += chunk.toString();
-    const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
-    if (match !== null && initPid === undefined) {
-      initPid = Number(match[1]);
-      if (killRequested && !exited) signalProcess(initPid);
-    }
-  });
-  return watchBuildProcess(child, {
-    ...options,
-    kill: () => {
-      killRequested = true;
-      if (initPid !== undefined) {
-        signalProcess(initPid);
-        return;
-      }
-      // bwrap reports the pid right after creating the namespaces; if it never does,
-      // it is stuck before starting the builder, and killing its group is enough.
-      setTimeout(() => {
-        if (initPid === undefined && !exited && child.pid !== undefined) signalProcess(-child.pid);
-      }, 1000).unref();
-    },
-    onExit: () => {
-      exited = true;
-    },
-  }).catch((error: unknown) => {
-    throw new BuilderError("ERR_SANDBOX_SETUP", `cannot start ${bwrap}: ${String(error)}`, {
-      cause: error,
-      hint: "install bubblewrap (bwrap), or run with --disable-chroot",
-    });
-  });
+/** The result when `startWhen` said not to start, before anything was set up. */
+function notStarted(options: SandboxOptions): SandboxResult {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    silentTimedOut: false,
+    aborted: true,
+    notStarted: true,
+    outputs: new Map(),
+    ...(options.reuseScratch === undefined ? {} : { storeEntries: options.reuseScratch }),
+    warnings: [],
+  };
 }
 
 function runUnisolated(
@@ -193,22 +193,35 @@ function runUnisolated(
 
 function createLayout(
   layout: SandboxLayout,
-  options: { scratchDir: string; user: BuildUser | undefined; isolated: boolean },
+  options: {
+    scratchDir: string;
+    user: BuildUser | undefined;
+    isolated: boolean;
+    reuse: boolean;
+  },
 ): void {
   const { user, isolated } = options;
-  mkdirSync(options.scratchDir, { recursive: true });
-  if (user !== undefined) assertSearchable(options.scratchDir, user);
-  try {
-    mkdirSync(layout.hostPrivateDir, { mode: 0o700 });
-  } catch (error) {
-    throw new BuilderError(
-      "ERR_SANDBOX_SETUP",
-      `cannot create ${layout.hostPrivateDir}: ${(error as Error).message}`,
-      { cause: error, hint: "give each build a fresh scratch directory" },
-    );
+  if (options.reuse) {
+    // Left by an earlier build of this process (see ScratchPool): the private directory,
+    // the store directory (prepareSandboxStoreDir sorts out what it holds), and the
+    // build tree if that build left it untouched (see runInSandbox).
+    if (changeTime(layout.hostBuildTop) === undefined)
+      mkdirSync(layout.hostBuildTop, { mode: 0o700 });
+  } else {
+    mkdirSync(options.scratchDir, { recursive: true });
+    if (user !== undefined) assertSearchable(options.scratchDir, user);
+    try {
+      mkdirSync(layout.hostPrivateDir, { mode: 0o700 });
+    } catch (error) {
+      throw new BuilderError(
+        "ERR_SANDBOX_SETUP",
+        `cannot create ${layout.hostPrivateDir}: ${(error as Error).message}`,
+        { cause: error, hint: "give each build a fresh scratch directory" },
+      );
+    }
+    mkdirSync(layout.hostBuildTop, { mode: 0o700 });
+    if (isolated) mkdirSync(layout.hostStoreDir, { mode: 0o755 });
   }
-  mkdirSync(layout.hostBuildTop, { mode: 0o700 });
-  if (isolated) mkdirSync(layout.hostStoreDir, { mode: 0o755 });
   if (user !== undefined) {
     // bwrap runs as the build user and must reach these by path: bwrap 0.8 resolves
     // bind sources with realpath(), so passing descriptors would not get it through a
@@ -217,6 +230,25 @@ function createLayout(
     lchownSync(layout.hostPrivateDir, user.uid, user.gid);
     lchownSync(layout.hostBuildTop, user.uid, user.gid);
     if (isolated) lchownSync(layout.hostStoreDir, user.uid, user.gid);
+  }
+}
+
+/** Files the build finds in its build tree (passAsFile, exportReferencesGraph). */
+function writeBuildTreeFiles(
+  layout: SandboxLayout,
+  files: SandboxSpec["buildTreeFiles"],
+  user: BuildUser | undefined,
+): void {
+  for (const [name, contents] of files ?? []) {
+    if (name === "" || name.includes("/") || name === "." || name === "..") {
+      throw new BuilderError(
+        "ERR_SANDBOX_SETUP",
+        `cannot write ${JSON.stringify(name)} into the build tree`,
+      );
+    }
+    const path = join(layout.hostBuildTop, name);
+    writeFileSync(path, contents, { flag: "wx", mode: 0o644 });
+    if (user !== undefined) lchownSync(path, user.uid, user.gid);
   }
 }
 
@@ -230,25 +262,6 @@ function checkStorePaths(spec: SandboxSpec): void {
       );
     }
   }
-}
-
-function resolveInputs(inputs: SandboxSpec["inputs"]): ResolvedInput[] {
-  return inputs.map((input) => {
-    let isSymlink: boolean;
-    try {
-      isSymlink = lstatSync(input.realPath).isSymbolicLink();
-    } catch (error) {
-      throw new BuilderError(
-        "ERR_SANDBOX_SETUP",
-        `input ${input.path} is missing at ${input.realPath}`,
-        { cause: error },
-      );
-    }
-    // A bind mount would follow a symlink; the build must see the link itself.
-    return isSymlink
-      ? { path: input.path, symlink: readlinkSync(input.realPath) }
-      : { path: input.path, realPath: input.realPath };
-  });
 }
 
 /** bwrap runs as the build user, so every ancestor of the scratch directory must let it through. */
@@ -270,25 +283,13 @@ function assertSearchable(dir: string, user: BuildUser): void {
   }
 }
 
-let bwrapPath: string | undefined;
-
-function defaultBwrap(): string {
-  if (bwrapPath !== undefined) return bwrapPath;
-  // The builder's environment (PATH=/path-not-set) is what spawn searches, so bwrap
-  // needs an absolute path; the daemon's own PATH is not read below the edge.
-  const candidates = [
-    "/usr/bin/bwrap",
-    "/bin/bwrap",
-    "/usr/local/bin/bwrap",
-    "/run/current-system/profile/bin/bwrap",
-  ];
-  bwrapPath = candidates.find((path) => existsSync(path));
-  if (bwrapPath === undefined) {
-    throw new BuilderError("ERR_SANDBOX_SETUP", "bubblewrap (bwrap) is not installed", {
-      hint: "install bubblewrap, pass its path, or run with --disable-chroot",
-    });
+/** The change time of `path` in nanoseconds, undefined when it does not exist. */
+function changeTime(path: string): bigint | undefined {
+  try {
+    return lstatSync(path, { bigint: true }).ctimeNs;
+  } catch {
+    return undefined;
   }
-  return bwrapPath;
 }
 
 function existsLink(path: string): boolean {
@@ -297,13 +298,5 @@ function existsLink(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function signalProcess(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
   }
 }

@@ -28,6 +28,8 @@ export interface WatchOptions
    * where a slow log consumer may legitimately still be reading).
    */
   drainGraceMs?: number;
+  /** The timeouts start counting only once this resolves (a sandbox held before its start). */
+  armed?: Promise<void>;
 }
 
 /** Resolves with how the process ended; rejects when it could not be started. */
@@ -72,22 +74,30 @@ export function watchBuildProcess(
     }
   }
 
-  if (timeoutSeconds > 0) later(timeoutSeconds * 1000, () => stop(() => (timedOut = true)));
-  if (maxSilentSeconds > 0) {
-    // One timer that re-arms itself rather than a reset per output chunk.
-    const check = () => {
-      const idle = performance.now() - lastOutput;
-      if (idle >= maxSilentSeconds * 1000) stop(() => (silentTimedOut = true));
-      else later(maxSilentSeconds * 1000 - idle, check);
-    };
-    later(maxSilentSeconds * 1000, check);
-  }
+  let over = false;
+  const arm = () => {
+    if (over) return;
+    lastOutput = performance.now();
+    if (timeoutSeconds > 0) later(timeoutSeconds * 1000, () => stop(() => (timedOut = true)));
+    if (maxSilentSeconds > 0) {
+      // One timer that re-arms itself rather than a reset per output chunk.
+      const check = () => {
+        const idle = performance.now() - lastOutput;
+        if (idle >= maxSilentSeconds * 1000) stop(() => (silentTimedOut = true));
+        else later(maxSilentSeconds * 1000 - idle, check);
+      };
+      later(maxSilentSeconds * 1000, check);
+    }
+  };
+  if (options.armed === undefined) arm();
+  else options.armed.then(arm);
   const onAbort = () => stop(() => (aborted = true));
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort();
 
   return new Promise((resolve, reject) => {
     const finish = () => {
+      over = true;
       for (const timer of timers) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };

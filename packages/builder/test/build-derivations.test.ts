@@ -122,6 +122,66 @@ describe("building derivations", { concurrency: true }, () => {
     );
   });
 
+  test("a build cannot change a file input for the builds after it in the same scratch directory", async (ctx) => {
+    if (!bwrap(ctx)) return;
+    const data = await t.addText(`data-${randomBytes(4).toString("hex")}`, "original\n");
+    // The first build tries everything its writable store directory allows on the input.
+    const first = await add({
+      name: "tamper",
+      inputSrcs: [data],
+      script: `chmod 644 ${data} && echo chmod=yes || echo chmod=no
+        echo x >> ${data} && echo write=yes || echo write=no
+        ln ${data} $NIX_STORE/linked && echo link=yes || echo link=no
+        rm -f ${data}; echo evil > ${data}; echo done > $out`,
+    });
+    const second = await add({
+      name: "reader",
+      inputSrcs: [data],
+      inputDrvs: { [first.drvPath]: ["out"] },
+      script: `cat ${data} > $out; ls -A $NIX_STORE >> $out`,
+    });
+    const { get } = await build([second.drvPath], { maxJobs: 1 });
+    assert.equal(get(first.drvPath).status, "built", get(first.drvPath).error?.message);
+    assert.equal(get(second.drvPath).status, "built", get(second.drvPath).error?.message);
+    const log = await text(readBuildLog(t.store.config, t.store.db, first.drvPath)!);
+    assert.match(log, /chmod=no/);
+    assert.match(log, /write=no/);
+    assert.equal(readFileSync(t.store.realPath(data), "utf8"), "original\n");
+    const seen = readFileSync(t.store.realPath(t.output(second.drv)), "utf8").split("\n");
+    assert.equal(seen[0], "original", "the next build sees the input as it is in the store");
+    assert.deepEqual(
+      seen.slice(1).filter(Boolean).sort(),
+      [t.busybox, data, t.output(first.drv), t.output(second.drv)]
+        .map((path) => path.slice("/nix/store/".length))
+        .sort(),
+      "and nothing the first build left",
+    );
+  });
+
+  test("a build set up while its inputs are built sees them, copied in or bound", async (ctx) => {
+    if (!bwrap(ctx)) return;
+    // The dependent's sandbox can be set up early (as root), before these outputs exist:
+    // a small file is copied in when it is there, a directory makes it start again.
+    const file = await add({ name: "file-dep", script: "sleep 0.2; echo file > $out" });
+    const dir = await add({ name: "dir-dep", script: "sleep 0.2; mkdir $out; echo dir > $out/x" });
+    const top = await add({
+      name: "early",
+      inputDrvs: { [file.drvPath]: ["out"], [dir.drvPath]: ["out"] },
+      script: `cat ${t.output(file.drv)} ${t.output(dir.drv)}/x > $out; ls -A $NIX_STORE >> $out`,
+    });
+    const { get } = await build([top.drvPath], { maxJobs: 2 });
+    for (const drv of [file, dir, top])
+      assert.equal(get(drv.drvPath).status, "built", get(drv.drvPath).error?.message);
+    const lines = readFileSync(t.store.realPath(t.output(top.drv)), "utf8").split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["file", "dir"]);
+    assert.deepEqual(
+      lines.slice(2).filter(Boolean).sort(),
+      [t.busybox, t.output(file.drv), t.output(dir.drv), t.output(top.drv)]
+        .map((path) => path.slice("/nix/store/".length))
+        .sort(),
+    );
+  });
+
   test("dry run lists exactly the missing derivations", async (ctx) => {
     if (!bwrap(ctx)) return;
     const c = await add({ name: "c", script: "echo c > $out" });
@@ -191,6 +251,9 @@ describe("building derivations", { concurrency: true }, () => {
     assert.equal(get(dependent.drvPath).status, "dependency-failed");
     assert.equal(get(dependent.drvPath).failedDependency, bad.drvPath);
     assertAbsent(t.output(dependent.drv));
+    // It may have been set up while bad ran; it never started, so it has no log.
+    assert.equal(get(dependent.drvPath).logPath, undefined);
+    assert.equal(existsSync(buildLogPath(t.store.config, dependent.drvPath)), false);
     assert.equal(failed.logPath, buildLogPath(t.store.config, bad.drvPath));
     const log = await text(readBuildLog(t.store.config, t.store.db, bad.drvPath)!);
     assert.equal(log, "going down\n");

@@ -12,6 +12,7 @@ import type { Derivation, DerivationOutput } from "@kiln/formats/derivation";
 import { computeDerivationOutputs, derivationPath } from "@kiln/formats/derivation-outputs";
 import { printDerivation } from "@kiln/formats/print-derivation";
 import { LocalStore } from "@kiln/store/local-store";
+import { removeTree } from "../src/remove-tree.ts";
 
 export interface DerivationSpec {
   name: string;
@@ -117,7 +118,7 @@ export async function createBuildTestStore(
     output: (drv, name = "out") => drv.outputs.get(name)!.path,
     dispose() {
       store.close();
-      rmSync(root, { recursive: true, force: true });
+      removeTree(root); // also what a build made read-only (not root: no override)
     },
   };
 }

@@ -9,13 +9,13 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeNix32 } from "@kiln/formats/nix32";
+import { removeTree } from "../src/remove-tree.ts";
 import type { SandboxInput } from "../src/sandbox-spec.ts";
 
 export const STORE_DIR = "/gnu/store";
@@ -62,7 +62,7 @@ export function createBusyboxStore(): BusyboxStore {
       return dir;
     },
     dispose() {
-      rmSync(root, { recursive: true, force: true });
+      removeTree(root); // also what a build made read-only (not root: no override)
     },
   };
 }

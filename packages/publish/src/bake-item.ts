@@ -8,13 +8,19 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough, Transform } from "node:stream";
+import { type Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { formatHashNix32 } from "@kiln/formats/hash";
 import { dumpPath } from "@kiln/formats/nar-writer";
 import { writeFileAtomic } from "@kiln/keys/write-file-atomic";
 import type { PathInfo } from "@kiln/store/path-info";
-import { type Compression, type CompressionMethod, createCompressor } from "./compression.ts";
+import { actualCompressions } from "./actual-compressions.ts";
+import {
+  type Compression,
+  type CompressionMethod,
+  type CompressPrograms,
+  createCompressor,
+} from "./compression.ts";
 import { makeNarinfo, type NarinfoSigner } from "./make-narinfo.ts";
 import { type BakedNar, narGroups } from "./nar-groups.ts";
 import { PublishError } from "./publish-error.ts";
@@ -25,6 +31,8 @@ export interface BakeItemOptions {
   readonly compressions: readonly Compression[];
   readonly narPath: string;
   readonly signer: NarinfoSigner;
+  /** Compressor programs (lzip). */
+  readonly programs?: CompressPrograms;
 }
 
 /** Where baked files live: `DIR/<method>/<basename>.nar`, the narinfo beside the first method's. */
@@ -42,15 +50,20 @@ export function bakedNarinfoFile(
 
 interface Output {
   readonly compression: Compression;
-  readonly input: Transform;
+  readonly input: Duplex;
   readonly done: Promise<void>;
   readonly temporary: string;
   readonly result: () => BakedNar;
 }
 
-function openOutput(dir: string, compression: Compression, baseName: string): Output {
+function openOutput(
+  dir: string,
+  compression: Compression,
+  baseName: string,
+  programs?: CompressPrograms,
+): Output {
   // `none` is baked too: a plain file serves faster than serialising the item again.
-  const input = createCompressor(compression) ?? new PassThrough();
+  const input = createCompressor(compression, programs) ?? new PassThrough();
   const hash = createHash("sha256");
   let size = 0;
   const counter = new Transform({
@@ -114,7 +127,8 @@ async function writeNar(
 }
 
 /**
- * Bakes `info`'s nar in every method (`none` included) and writes its signed narinfo (listing
+ * Bakes `info`'s nar in every method (`none` included; only `none` for an item that is a
+ * compressed file, see actual-compressions.ts) and writes its signed narinfo (listing
  * the baked files' FileHash and FileSize); returns the narinfo text.
  * @example await bakeItem(info, store.realPath(info.path), { dir, compressions, narPath: "nar", signer })
  */
@@ -124,11 +138,12 @@ export async function bakeItem(
   options: BakeItemOptions,
 ): Promise<string> {
   const baseName = info.path.slice(info.path.lastIndexOf("/") + 1);
-  for (const { method } of options.compressions) {
+  const compressions = actualCompressions(info.path, options.compressions);
+  for (const { method } of compressions) {
     mkdirSync(join(options.dir, method), { recursive: true });
   }
-  const outputs = options.compressions.map((compression) =>
-    openOutput(options.dir, compression, baseName),
+  const outputs = compressions.map((compression) =>
+    openOutput(options.dir, compression, baseName, options.programs),
   );
   const baked = new Map<CompressionMethod, BakedNar>();
   try {
@@ -143,8 +158,8 @@ export async function bakeItem(
       rmSync(output.temporary, { force: true });
     }
   }
-  const groups = narGroups(info, options.compressions, { narPath: options.narPath, baked });
+  const groups = narGroups(info, compressions, { narPath: options.narPath, baked });
   const text = makeNarinfo(info, groups, options.signer);
-  writeFileAtomic(bakedNarinfoFile(options.dir, options.compressions, baseName), text);
+  writeFileAtomic(bakedNarinfoFile(options.dir, compressions, baseName), text);
   return text;
 }

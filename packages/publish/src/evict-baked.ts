@@ -38,7 +38,9 @@ export function evictBaked(options: EvictOptions): string[] {
     }
     return answer;
   };
-  for (const { method } of options.compressions) {
+  // `none` too: items that are compressed files are baked only there (actual-compressions.ts).
+  const methods = new Set(["none", ...options.compressions.map((c) => c.method)]);
+  for (const method of methods) {
     const dir = join(options.dir, method);
     let names: string[];
     try {

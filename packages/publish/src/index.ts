@@ -1,3 +1,4 @@
+export * from "./actual-compressions.ts";
 export * from "./bake-item.ts";
 export * from "./compression.ts";
 export * from "./drop-privileges.ts";
@@ -11,10 +12,12 @@ export * from "./narinfo-source.ts";
 export * from "./parse-duration.ts";
 export * from "./parse-range.ts";
 export * from "./parse-size.ts";
+export * from "./program-compressor.ts";
 export * from "./publish-app.ts";
 export * from "./publish-context.ts";
 export * from "./publish-error.ts";
 export * from "./publish-metrics.ts";
+export * from "./publish-processes.ts";
 export * from "./publish-server.ts";
 export * from "./publish-store.ts";
 export * from "./request-names.ts";

@@ -10,8 +10,9 @@ import { formatHashNix32 } from "@kiln/formats/hash";
 import { parseNarinfo } from "@kiln/formats/parse-narinfo";
 import type { PathInfo } from "@kiln/store/path-info";
 import type { Logger } from "pino";
+import { actualCompressions } from "./actual-compressions.ts";
 import { bakedNarFile, bakedNarinfoFile, bakeItem } from "./bake-item.ts";
-import type { Compression, CompressionMethod } from "./compression.ts";
+import type { Compression, CompressionMethod, CompressPrograms } from "./compression.ts";
 import type { NarinfoSigner } from "./make-narinfo.ts";
 import type { PublishMetrics } from "./publish-metrics.ts";
 import type { PublishStore } from "./publish-store.ts";
@@ -19,6 +20,7 @@ import type { PublishStore } from "./publish-store.ts";
 export interface NarCacheOptions {
   readonly dir: string;
   readonly compressions: readonly Compression[];
+  readonly programs?: CompressPrograms;
   readonly narPath: string;
   readonly signer: NarinfoSigner;
   readonly store: PublishStore;
@@ -30,6 +32,8 @@ export interface NarCacheOptions {
   readonly maxQueue?: number;
   readonly metrics: PublishMetrics;
   readonly logger: Logger;
+  /** When set, items are handed to it (another process bakes them) instead of baked here. */
+  readonly bakeElsewhere?: (path: string) => void;
   /** Told about each narinfo baked, so the server's memory cache can hold it. */
   readonly onBaked?: (hashPart: string, text: string) => void;
 }
@@ -55,7 +59,8 @@ export class NarCache {
    * configured compressions in order, and signed by our key (a key change rebakes).
    */
   readNarinfo(info: PathInfo): string | undefined {
-    const { dir, compressions, signer } = this.options;
+    const { dir, signer } = this.options;
+    const compressions = actualCompressions(info.path, this.options.compressions);
     const baseName = info.path.slice(info.path.lastIndexOf("/") + 1);
     let text: string;
     try {
@@ -102,6 +107,10 @@ export class NarCache {
 
   /** Queues `path` for baking unless it is already queued or being baked. */
   enqueue(path: string): void {
+    if (this.options.bakeElsewhere) {
+      this.options.bakeElsewhere(path);
+      return;
+    }
     if (this.#pending.has(path)) return;
     const failedAt = this.#failed.get(path);
     if (failedAt !== undefined && Date.now() - failedAt < FAILURE_BACKOFF_MS) return;
@@ -148,7 +157,7 @@ export class NarCache {
       const info = store.pathInfo(path);
       if (!info) return; // Collected since it was asked for.
       const text = await bakeItem(info, store.realPath(path), this.options);
-      for (const { method } of this.options.compressions)
+      for (const { method } of actualCompressions(path, this.options.compressions))
         metrics.baked.inc({ compression: method });
       const hashPart = path.slice(path.lastIndexOf("/") + 1).slice(0, 32);
       this.options.onBaked?.(hashPart, text);

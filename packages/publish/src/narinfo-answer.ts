@@ -19,11 +19,14 @@ const answers = new WeakMap<object, NarinfoAnswer>();
 const BAD_NAME = Buffer.from("Bad request: a narinfo is named by 32 nix32 characters.\n");
 const NOT_FOUND = Buffer.from("Resource not found.\n");
 const BAKING = Buffer.from("We're baking it.\n");
+/** Seconds a client may keep a "baking" 404 or a temporary narinfo: guix publish's 5 minutes. */
+const TEMPORARY_TTL = 300;
 
 /**
  * Answers a request for the file `fileName` (`<hash part>.narinfo`): 400 for a malformed
  * name (before any lookup), 404 with the negative TTL when missing, 404 "We're baking
- * it" (max-age 300) while the cache bakes it, else the signed narinfo.
+ * it" (max-age 300) while the cache bakes it, else the signed narinfo (max-age 300 when
+ * it is a temporary one made while the item bakes, else the --ttl).
  * @example narinfoAnswer(context, "ykyykp577wb1yhpcm4g1iiy9kvp0fwzr.narinfo").status // 200
  */
 export function narinfoAnswer(context: PublishContext, fileName: string): NarinfoAnswer {
@@ -41,7 +44,7 @@ export function narinfoAnswer(context: PublishContext, fileName: string): Narinf
   if (result.kind === "baking") {
     return {
       status: 404,
-      headers: { "Content-Type": TEXT, "Cache-Control": "max-age=300" },
+      headers: { "Content-Type": TEXT, "Cache-Control": `max-age=${TEMPORARY_TTL}` },
       body: BAKING,
     };
   }
@@ -51,7 +54,8 @@ export function narinfoAnswer(context: PublishContext, fileName: string): Narinf
       "Content-Type": "text/x-nix-narinfo",
       "Content-Length": String(result.body.length),
     };
-    if (context.ttl !== undefined) headers["Cache-Control"] = `max-age=${context.ttl}`;
+    if (result.temporary) headers["Cache-Control"] = `max-age=${TEMPORARY_TTL}`;
+    else if (context.ttl !== undefined) headers["Cache-Control"] = `max-age=${context.ttl}`;
     answer = { status: 200, headers, body: result.body };
     answers.set(result, answer);
   }

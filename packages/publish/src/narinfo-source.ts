@@ -3,7 +3,13 @@
  * a lookup in memory a microsecond), else from the baked cache, else made live from the
  * store. Memory entries expire after a short while, so an item that leaves the store
  * stops being advertised soon after.
+ *
+ * With a baked cache, an item below the bypass threshold that is not baked yet gets a
+ * live narinfo marked temporary, as guix publish does: it lacks the compressed nars'
+ * FileSize and FileHash, so clients are told to keep it only 5 minutes (by then the
+ * baked one, with them, has replaced it).
  */
+import { actualCompressions } from "./actual-compressions.ts";
 import type { Compression } from "./compression.ts";
 import { makeNarinfo, type NarinfoSigner } from "./make-narinfo.ts";
 import type { NarCache } from "./nar-cache.ts";
@@ -11,7 +17,13 @@ import { narGroups } from "./nar-groups.ts";
 import type { PublishStore } from "./publish-store.ts";
 
 export type NarinfoLookup =
-  | { readonly kind: "found"; readonly text: string; readonly body: Buffer }
+  | {
+      readonly kind: "found";
+      readonly text: string;
+      readonly body: Buffer;
+      /** Made live while the item bakes: clients should not keep it long. */
+      readonly temporary: boolean;
+    }
   | { readonly kind: "missing" }
   | { readonly kind: "baking" };
 
@@ -45,8 +57,8 @@ export class NarinfoSource {
   }
 
   /** Keeps a narinfo text in memory (the cache calls this when it has baked one). */
-  remember(hashPart: string, text: string): NarinfoLookup & { kind: "found" } {
-    const found = { kind: "found", text, body: Buffer.from(text, "utf8") } as const;
+  remember(hashPart: string, text: string, temporary = false): NarinfoLookup & { kind: "found" } {
+    const found = { kind: "found", text, body: Buffer.from(text, "utf8"), temporary } as const;
     const max = this.#options.maxEntries ?? 50_000;
     this.#memory.delete(hashPart);
     // A Map iterates in insertion order: the first key is the oldest entry.
@@ -79,10 +91,12 @@ export class NarinfoSource {
       if (!cache.bypasses(info)) return { kind: "baking" };
       // Small items are served live meanwhile, briefly, until the baked one replaces it.
     }
-    const { compressions, narPath, signer } = this.#options;
+    const { narPath, signer } = this.#options;
+    const compressions = actualCompressions(info.path, this.#options.compressions);
     return this.remember(
       hashPart,
       makeNarinfo(info, narGroups(info, compressions, { narPath }), signer),
+      cache !== undefined,
     );
   }
 }

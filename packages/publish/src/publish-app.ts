@@ -83,9 +83,8 @@ export function createPublishApp(context: PublishContext): Hono<Env> {
   );
 
   app.get("/metrics", async () => {
-    const { registry } = context.metrics;
-    return new Response(await registry.metrics(), {
-      headers: { "Content-Type": registry.contentType },
+    return new Response(await context.collectMetrics(), {
+      headers: { "Content-Type": context.metrics.registry.contentType },
     });
   });
 

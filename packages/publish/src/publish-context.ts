@@ -8,7 +8,12 @@ import { formatGuixPublicKey } from "@kiln/formats/guix-key";
 import { defaultKeyName } from "@kiln/keys/export-public-key";
 import type { SigningKey } from "@kiln/keys/signing-key";
 import pino, { type Logger } from "pino";
-import { type Compression, DEFAULT_COMPRESSION } from "./compression.ts";
+import {
+  type Compression,
+  type CompressPrograms,
+  checkCompressors,
+  DEFAULT_COMPRESSION,
+} from "./compression.ts";
 import type { NarinfoSigner } from "./make-narinfo.ts";
 import { NarCache } from "./nar-cache.ts";
 import { NarinfoSource } from "./narinfo-source.ts";
@@ -23,6 +28,13 @@ export interface PublishCacheOptions {
   readonly bypassThreshold?: number;
   /** Items baked at the same time (default: the number of CPUs). */
   readonly workers?: number;
+  /**
+   * Hands items to bake to another process instead of baking them here: the serving
+   * processes other than the first one (publish-processes.ts) bake nothing themselves.
+   */
+  readonly bakeElsewhere?: (path: string) => void;
+  /** Told about each narinfo baked here (besides this process's memory cache). */
+  readonly onBaked?: (hashPart: string, text: string) => void;
 }
 
 export interface PublishOptions {
@@ -53,6 +65,13 @@ export interface PublishOptions {
   readonly logger?: Logger;
   /** How long narinfos stay in memory (ms; default 60 s). */
   readonly narinfoMemoryMs?: number;
+  /** Compressor programs (lzip); default found on PATH. */
+  readonly programs?: CompressPrograms;
+  /**
+   * The `/metrics` text (default: this process's registry). Several serving processes
+   * answer with the counts of all of them (publish-processes.ts).
+   */
+  readonly collectMetrics?: () => Promise<string>;
 }
 
 export interface PublishContext {
@@ -60,6 +79,7 @@ export interface PublishContext {
   readonly signer: NarinfoSigner;
   readonly publicKeyText: string;
   readonly compressions: readonly Compression[];
+  readonly programs: CompressPrograms;
   readonly narPath: string;
   readonly ttl: number | undefined;
   readonly negativeTtl: number | undefined;
@@ -68,6 +88,8 @@ export interface PublishContext {
   readonly narinfos: NarinfoSource;
   readonly cache: NarCache | undefined;
   readonly metrics: PublishMetrics;
+  /** The `/metrics` text. */
+  readonly collectMetrics: () => Promise<string>;
   readonly logger: Logger;
 }
 
@@ -91,6 +113,8 @@ function checkCompressions(compressions: readonly Compression[]): void {
 export function createPublishContext(options: PublishOptions): PublishContext {
   const compressions = options.compressions ?? [DEFAULT_COMPRESSION];
   checkCompressions(compressions);
+  const programs = options.programs ?? {};
+  checkCompressors(compressions, programs);
   const narPath = options.narPath ?? "nar";
   if (!NAR_PATH.test(narPath)) {
     throw new PublishError(
@@ -114,6 +138,7 @@ export function createPublishContext(options: PublishOptions): PublishContext {
     ? new NarCache({
         dir: options.cache.dir,
         compressions,
+        programs,
         narPath,
         signer,
         store: options.store,
@@ -121,7 +146,11 @@ export function createPublishContext(options: PublishOptions): PublishContext {
         workers: options.cache.workers ?? availableParallelism(),
         metrics,
         logger,
-        onBaked: (hashPart, text) => narinfos?.remember(hashPart, text),
+        bakeElsewhere: options.cache.bakeElsewhere,
+        onBaked: (hashPart, text) => {
+          narinfos?.remember(hashPart, text);
+          options.cache?.onBaked?.(hashPart, text);
+        },
       })
     : undefined;
   narinfos = new NarinfoSource({
@@ -141,6 +170,7 @@ export function createPublishContext(options: PublishOptions): PublishContext {
     signer,
     publicKeyText: options.publicKeyText ?? formatGuixPublicKey(options.key.q),
     compressions,
+    programs,
     narPath,
     ttl: options.ttl,
     negativeTtl: options.negativeTtl,
@@ -149,6 +179,7 @@ export function createPublishContext(options: PublishOptions): PublishContext {
     narinfos,
     cache,
     metrics,
+    collectMetrics: options.collectMetrics ?? (() => metrics.registry.metrics()),
     logger,
   };
 }

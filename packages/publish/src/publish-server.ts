@@ -24,7 +24,8 @@ function scheduleEviction(
   options: PublishServerOptions,
   context: PublishContext,
 ): NodeJS.Timeout | undefined {
-  if (!context.cache || options.ttl === undefined) return undefined;
+  // The process that bakes sweeps; the others (bakeElsewhere) leave the cache to it.
+  if (!context.cache || options.ttl === undefined || options.cache?.bakeElsewhere) return undefined;
   const sweep = () => {
     try {
       const removed = evictBaked({ ...context.cache!.options, ttl: options.ttl! });
@@ -50,6 +51,11 @@ export interface PublishServerOptions extends PublishOptions {
   readonly listen?: string;
   /** Become this user once listening (needs root). */
   readonly user?: string;
+  /**
+   * Share the port with other processes listening on it the same way (SO_REUSEPORT: the
+   * kernel spreads connections among them); see publish-processes.ts.
+   */
+  readonly reusePort?: boolean;
 }
 
 export interface PublishServer {
@@ -58,6 +64,8 @@ export interface PublishServer {
   /** `http://host:port`, the substituter URL to give clients. */
   readonly url: string;
   readonly port: number;
+  /** Process ids of the other processes serving the port (publish-processes.ts). */
+  readonly otherPids?: readonly number[];
   /** Stops accepting, ends idle connections and waits for running requests. */
   close(): Promise<void>;
 }
@@ -103,7 +111,7 @@ export async function startPublishServer(options: PublishServerOptions): Promise
   });
   if (options.cache) mkdirSync(options.cache.dir, { recursive: true });
   const host = options.listen ?? "127.0.0.1";
-  server.listen(options.port ?? 8080, host);
+  server.listen({ port: options.port ?? 8080, host, reusePort: options.reusePort ?? false });
   await once(server, "listening");
   if (options.user !== undefined) {
     dropPrivileges(options.user, { writable: options.cache ? [options.cache.dir] : [] });

@@ -19,6 +19,9 @@ import type { PublishContext } from "./publish-context.ts";
 import { isStoreBaseName } from "./request-names.ts";
 import { sendFile } from "./send-file.ts";
 
+/** guix publish's `low-compression`: the level of nars compressed live while they bake. */
+const LOW_LEVEL = 2;
+
 function finish(
   context: PublishContext,
   res: ServerResponse,
@@ -68,11 +71,17 @@ function locate(
   if (method === "none") {
     return { kind: "live", realPath, size: info.narSize, compression: { method, level: 0 } };
   }
+  const configured = context.compressions.find((c) => c.method === method) ?? { method, level: 3 };
   if (cache) {
     cache.enqueue(info.path);
     if (!cache.bypasses(info)) return "baking";
+    // Served live only while it bakes, so as guix publish does: cheaply (level ≤ 2).
+    return {
+      kind: "live",
+      realPath,
+      compression: { method, level: Math.min(configured.level, LOW_LEVEL) },
+    };
   }
-  const configured = context.compressions.find((c) => c.method === method) ?? { method, level: 3 };
   return { kind: "live", realPath, compression: configured };
 }
 
@@ -115,6 +124,9 @@ export async function serveNar(
     );
   }
   if (!isCompressionMethod(method) || (parts.length === 2 && method === "none")) return notFound();
+  // lzip runs a program, checked at start-up only when configured: otherwise not offered.
+  if (method === "lzip" && !context.compressions.some((c) => c.method === "lzip"))
+    return notFound();
   const info = context.store.pathInfo(`${context.store.storeDir}/${baseName}`);
   if (!info) return notFound();
   const source = locate(context, info, method, baseName);
@@ -151,7 +163,7 @@ export async function serveNar(
     }
     const stages: NodeJS.ReadWriteStream[] = [];
     if (status === 206) stages.push(slice(start, end!));
-    const compressor = createCompressor(source.compression);
+    const compressor = createCompressor(source.compression, context.programs);
     if (compressor) stages.push(compressor);
     const counter = new Transform({
       // As large as the chunks, so that counting adds no extra round of backpressure.

@@ -26,6 +26,8 @@ export interface DownloadProgress {
   /** FileSize from the narinfo, or the Content-Length; undefined when neither is known. */
   readonly total: number | undefined;
   readonly done: boolean;
+  /** Set (with `done` false) when this attempt failed; another URL or cache may follow. */
+  readonly error?: string;
 }
 
 /** An accepted narinfo and where it came from. */
@@ -95,10 +97,13 @@ async function downloadOne(
     );
   }
   let settled = false;
+  let received = 0;
+  const total = narUrl.fileSize ?? resource.size;
   try {
-    const total = narUrl.fileSize ?? resource.size;
-    const report = (received: number, done: boolean) =>
+    const report = (bytes: number, done: boolean) => {
+      received = bytes;
       options.onProgress?.({ path, cacheUrl, url: url.href, received, total, done });
+    };
     const file = checkedFile(resource.body, { url: url.href, narUrl, report });
     await options.store.addNarToStore(decompressNar(file, narUrl.compression, options), {
       path,
@@ -110,6 +115,18 @@ async function downloadOne(
       sigs: narinfo.sigs,
     });
     settled = true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    options.onProgress?.({
+      path,
+      cacheUrl,
+      url: url.href,
+      received,
+      total,
+      done: false,
+      error: message,
+    });
+    throw error;
   } finally {
     // On failure the body may still be waiting on the server: cut it off.
     if (!settled) controller.abort();

@@ -8,7 +8,7 @@
 import { accessSync, constants, lstatSync } from "node:fs";
 import type { StoreConfig } from "@kiln/store/store-config";
 import type { DaemonEvent } from "./client-stderr.ts";
-import { type ClientOptions, DaemonClient } from "./daemon-client.ts";
+import type { ClientOptions, DaemonClient } from "./daemon-client.ts";
 import { defaultSocketPath, defaultTrustedSocketPath } from "./daemon-options.ts";
 
 function isSocket(path: string): boolean {
@@ -41,13 +41,19 @@ export async function connectIfDaemon(
   config: Pick<StoreConfig, "stateDir"> & { readonly daemonSocket?: string },
   options: ClientOptions & { onEvent?: (event: DaemonEvent) => void } = {},
 ): Promise<DaemonClient | undefined> {
+  // The client is loaded only when there is a socket to talk to: a command that ends up
+  // using the store directly should not pay for loading it.
+  const connect = async (path: string) => {
+    const { DaemonClient } = await import("./daemon-client.ts");
+    return DaemonClient.connect(path, options);
+  };
   if (config.daemonSocket !== undefined && config.daemonSocket !== "") {
-    return DaemonClient.connect(config.daemonSocket, options);
+    return connect(config.daemonSocket);
   }
   const trusted = defaultTrustedSocketPath(config);
   if (isSocket(trusted) && writable(trusted)) {
     try {
-      return await DaemonClient.connect(trusted, options);
+      return await connect(trusted);
     } catch {
       // A stale socket file: try the ordinary one.
     }
@@ -55,7 +61,7 @@ export async function connectIfDaemon(
   const socket = defaultSocketPath(config);
   if (!isSocket(socket)) return undefined;
   try {
-    return await DaemonClient.connect(socket, options);
+    return await connect(socket);
   } catch {
     return undefined; // a socket file left by a daemon that is gone
   }

@@ -20,6 +20,11 @@ export class ConnectionOutput {
     return this.#socket.destroyed || !this.#socket.writable;
   }
 
+  /** Bytes written but not yet taken by the client (queued in the socket). */
+  get backlog(): number {
+    return this.#socket.writableLength;
+  }
+
   /** Sends what has been assembled so far. */
   flush(): void {
     if (this.frame.length === 0 || this.closed) {

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, symlinkSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { BUILTIN_BUILDERS } from "@kiln/builder/builtin-builders";
 import { encodeNix32 } from "@kiln/formats/nix32";
 import { collectGarbage } from "@kiln/gc/collect-garbage";
 import { optimiseStore } from "@kiln/gc/optimise-store";
@@ -148,7 +149,9 @@ const optimiseStoreOperation: OperationHandler = async (ctx) => {
 };
 
 const addBuildLog: OperationHandler = async (ctx) => {
-  const drvPath = await readPath(ctx.reader);
+  // Nix's client sends the path's base name here (StorePath::to_string), not the full path.
+  const sent = await ctx.reader.string();
+  const drvPath = sent.startsWith("/") ? sent : `${ctx.daemon.store.config.storeDir}/${sent}`;
   ctx.stderr.startWork();
   const framed = readFramedStream(ctx.reader, { maxTotal: 1 << 30 });
   try {
@@ -171,7 +174,8 @@ const substituteUrls: OperationHandler = async (ctx) => {
 const builtinBuilders: OperationHandler = async (ctx) => {
   ctx.stderr.startWork();
   ctx.stderr.stopWork();
-  ctx.out.frame.strings([]);
+  // Guix clients use builtin:git-download for git origins only when it is listed here.
+  ctx.out.frame.strings([...BUILTIN_BUILDERS]);
 };
 
 export const maintenanceOperations: ReadonlyMap<number, OperationHandler> = new Map([

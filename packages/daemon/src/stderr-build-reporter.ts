@@ -17,7 +17,16 @@ interface RunningBuild {
   readonly activity: number;
   readonly decoder: StringDecoder;
   partial: string;
+  /** Bytes of output not sent because the client was not reading. */
+  skipped: number;
 }
+
+/**
+ * Build output waiting in a client's socket beyond this is not sent to it: a client that
+ * does not read must not make the daemon hold a build's whole log in memory, nor hold
+ * up a build other clients share. It is told how much it missed; the log file has it all.
+ */
+export const LOG_BACKLOG_LIMIT = 4 * 2 ** 20;
 
 export class StderrBuildReporter implements BuildReporter {
   readonly #channel: StderrChannel;
@@ -84,13 +93,30 @@ export class StderrBuildReporter implements BuildReporter {
           fields: [drvPath, "", 1, 1],
           parent: this.#builds,
         });
-    this.#running.set(drvPath, { activity, decoder: new StringDecoder("utf8"), partial: "" });
+    this.#running.set(drvPath, {
+      activity,
+      decoder: new StringDecoder("utf8"),
+      partial: "",
+      skipped: 0,
+    });
     this.#progress();
   }
 
   output(drvPath: string, chunk: Uint8Array): void {
     const running = this.#running.get(drvPath);
     if (running === undefined) return;
+    if (this.#channel.backlog > LOG_BACKLOG_LIMIT) {
+      running.skipped += chunk.length;
+      return;
+    }
+    if (running.skipped > 0) {
+      const note = `[kiln: ${running.skipped} bytes of build output were not sent: the client read too slowly; the whole log: kiln build --log-file ${drvPath}]`;
+      running.skipped = 0;
+      running.partial = "";
+      running.decoder.end();
+      if (this.#guix) this.#channel.logRaw(`\n${note}\n`);
+      else this.#line(running, note);
+    }
     if (this.#guix) {
       this.#channel.logRaw(chunk);
       return;

@@ -32,6 +32,11 @@ export class StderrChannel {
     this.format = format;
   }
 
+  /** Bytes sent to the client that it has not read yet. */
+  get backlog(): number {
+    return this.#out.backlog;
+  }
+
   /** True between startWork and stopWork: the operation's input has been read. */
   get working(): boolean {
     return this.#open;

@@ -25,11 +25,13 @@ import { makeFixedOutputPath } from "@kiln/formats/make-store-path";
 import { restoreNar } from "@kiln/formats/nar-restore";
 import { parseStorePath } from "@kiln/formats/store-path";
 import { canonicalisePathMetadata } from "@kiln/store/canonicalise";
+import { flushTree } from "@kiln/store/flush-tree";
 import { hashingTee } from "@kiln/store/hashing-tee";
 import type { LocalStore } from "@kiln/store/local-store";
 import type { NewPathInfo } from "@kiln/store/path-info";
 import { acquirePathLock } from "@kiln/store/path-lock";
 import { removeTree } from "@kiln/store/remove-tree";
+import { WRITE_BACK_BYTES } from "@kiln/store/write-back-bytes";
 import { DaemonError } from "./daemon-error.ts";
 
 /** Texts (AddTextToStore, `.drv` files) are held in memory; larger ones are refused. */
@@ -60,14 +62,19 @@ async function scratch<T>(store: LocalStore, body: (temporary: string) => Promis
  * valid already. Called with the content checked.
  */
 async function commit(store: LocalStore, temporary: string, info: NewPathInfo): Promise<void> {
+  // Canonicalise and flush before taking the lock, on the thread pool: other clients are
+  // served meanwhile, and no one waits on the lock for a disk.
+  canonicalisePathMetadata(temporary);
+  await flushTree(temporary);
   const unlock = await store.lockPaths([info.path]);
   try {
     if (store.db.isValidPath(info.path)) return;
     for (const reference of info.references) {
       if (reference !== info.path) store.requirePathInfo(reference);
     }
-    canonicalisePathMetadata(temporary);
-    store.commitPath(temporary, info, store.derivationOutputsOfFile(info.path, temporary));
+    store.commitPath(temporary, info, store.derivationOutputsOfFile(info.path, temporary), {
+      flushed: true,
+    });
   } finally {
     unlock();
   }
@@ -117,7 +124,10 @@ export async function ingestDump(
     } else {
       const nar = hashingTee(dump, "sha256");
       const content = spec.algorithm === "sha256" ? nar : hashingTee(nar.chunks, spec.algorithm);
-      await restoreNar(content.chunks, temporary);
+      await restoreNar(content.chunks, temporary, {
+        writeBackBytes: WRITE_BACK_BYTES,
+        canonical: true,
+      });
       ({ hash: narHash, size: narSize } = nar.result());
       contentHash = content === nar ? narHash : content.result().hash;
     }
@@ -188,7 +198,7 @@ export async function ingestNar(
   }
   await scratch(store, async (temporary) => {
     const tee = hashingTee(nar, "sha256");
-    await restoreNar(tee.chunks, temporary);
+    await restoreNar(tee.chunks, temporary, { writeBackBytes: WRITE_BACK_BYTES, canonical: true });
     const { hash, size } = tee.result();
     const actual = formatHashNix32(hash);
     if (actual !== info.narHash) {

@@ -2,16 +2,19 @@
  * Test support: a `kiln daemon` in a child process (run-daemon.ts) serving a scratch
  * store whose logical directory is /nix/store, kept in a temporary directory; real Nix
  * commands pointed at it (`unix://SOCKET?real=…`, so that Nix's client can read files
- * it needs locally); and a busybox directory for builders.
+ * it needs locally); a busybox directory for builders; and, for tests of real Nix
+ * clients, all of these with a private Nix store beside them (useDaemonWithNix).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { hostSystem } from "@kiln/builder/host-system";
 import type { Derivation } from "@kiln/formats/derivation";
 import { computeDerivationOutputs } from "@kiln/formats/derivation-outputs";
 import { printDerivation } from "@kiln/formats/print-derivation";
+import { createPrivateNixStore, hasCommand, type PrivateNixStore } from "@kiln/testkit";
 import type { DaemonClient } from "../src/daemon-client.ts";
 import type { DaemonOptions, ListenEndpoint } from "../src/daemon-options.ts";
 
@@ -310,4 +313,57 @@ export async function addBusyboxDerivation(
     ...inputs.map((input) => input.drvPath),
   ]);
   return { drvPath, drv, out: drv.outputs.get("out")!.path };
+}
+
+export interface DaemonWithNix {
+  /** Whether real Nix and bubblewrap are here; without them nothing was started. */
+  readonly available: boolean;
+  readonly daemon: DaemonFixture;
+  /** A private Nix store (logical /nix/store) for what real Nix computes alone. */
+  readonly nix: PrivateNixStore;
+  /** A scratch directory holding `./bb` (busybox), for Nix expressions. */
+  readonly work: string;
+}
+
+/**
+ * Registers before/after hooks that start a daemon fixture, a private Nix store and a
+ * work directory with busybox, then dispose of them; call it at the top of a test file.
+ * The getters are for the tests, once the hooks have run.
+ *
+ * @example
+ * const setup = useDaemonWithNix();
+ * test("…", () => setup.daemon.nix("nix-store", ["--add", join(setup.work, "file")]));
+ */
+export function useDaemonWithNix(): DaemonWithNix {
+  const available = hasCommand("nix-store") && hasCommand("bwrap");
+  let daemon: DaemonFixture | undefined;
+  let nix: PrivateNixStore | undefined;
+  let work: string | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useDaemonWithNix: the before hook has not run");
+    return value;
+  };
+  before(async () => {
+    if (!available) return;
+    daemon = await startDaemonFixture();
+    nix = createPrivateNixStore("/nix/store");
+    work = join(daemon.root, "work");
+    busyboxDirectory(work);
+  });
+  after(async () => {
+    await daemon?.dispose();
+    nix?.dispose();
+  });
+  return {
+    available,
+    get daemon() {
+      return started(daemon);
+    },
+    get nix() {
+      return started(nix);
+    },
+    get work() {
+      return started(work);
+    },
+  };
 }

@@ -178,6 +178,18 @@ describe("a Guix client", { concurrency: false }, () => {
     }
   });
 
+  test("built-in-builders lists git-download (so Guix's git-fetch uses it) and buildenv", async () => {
+    const client = await guixConnect();
+    try {
+      client.frame.u64(WorkerOp.BuiltinBuilders);
+      client.send();
+      await client.stderr();
+      assert.deepEqual(await client.reader.strings(), ["buildenv", "git-download"]);
+    } finally {
+      client.close();
+    }
+  });
+
   test("errors are a message and a status; the connection goes on", async () => {
     const client = await guixConnect();
     try {

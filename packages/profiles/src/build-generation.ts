@@ -11,6 +11,7 @@ import { gcLayout } from "@kiln/gc/gc-layout";
 import { switchSymlink } from "@kiln/gc/switch-symlink";
 import type { TempRoots } from "@kiln/gc/temp-roots";
 import type { LocalStore } from "@kiln/store/local-store";
+import type { StoreConfig } from "@kiln/store/store-config";
 import { writeProfileDerivation } from "./profile-derivation.ts";
 import { currentGeneration, generationFile, generationTarget } from "./profile-generations.ts";
 import type { ProfileManifest } from "./profile-manifest.ts";
@@ -27,6 +28,39 @@ export interface GenerationResult {
   readonly unchanged: boolean;
 }
 
+/**
+ * How generations are made in a store: a local store opened by its owner
+ * (localGenerationMaker), or a daemon's store (the CLI's, through the daemon client).
+ */
+export interface GenerationMaker {
+  /** Builds the profile item for `manifest`; returns its store path, rooted until the links exist. */
+  buildItem(manifest: ProfileManifest): Promise<string>;
+  /** Links `link` (a generation file) to `storePath`, registering it as a root if needed. */
+  link(link: string, storePath: string): Promise<void>;
+}
+
+/**
+ * Generations in a local store opened directly (by its owner).
+ * @example await makeGeneration(localGenerationMaker(store, { tempRoots }), profile, manifest)
+ */
+export function localGenerationMaker(
+  store: LocalStore,
+  options: { tempRoots: TempRoots },
+): GenerationMaker {
+  return {
+    buildItem: (manifest) => buildProfileItem(store, manifest, options),
+    link: async (link, storePath) => linkGeneration(store, link, storePath),
+  };
+}
+
+/** Whether a generation link needs an indirect root: it is outside the profiles directory. */
+export function needsIndirectRoot(
+  config: Pick<StoreConfig, "stateDir" | "realStoreDir">,
+  link: string,
+): boolean {
+  return !link.startsWith(gcLayout(config).profilesDir + sep);
+}
+
 /** Builds the profile item for `manifest`; returns its store path (rooted in tempRoots). */
 export async function buildProfileItem(
   store: LocalStore,
@@ -40,8 +74,7 @@ export async function buildProfileItem(
 /** Links `link` (a generation file) to `storePath`, registering it as a root if needed. */
 export function linkGeneration(store: LocalStore, link: string, storePath: string): void {
   switchSymlink(link, storePath);
-  const { profilesDir } = gcLayout(store.config);
-  if (!link.startsWith(profilesDir + sep)) addIndirectRoot(store.config, link);
+  if (needsIndirectRoot(store.config, link)) addIndirectRoot(store.config, link);
 }
 
 /**
@@ -55,14 +88,26 @@ export async function buildGeneration(
   manifest: ProfileManifest,
   options: { tempRoots: TempRoots },
 ): Promise<GenerationResult> {
-  const storePath = await buildProfileItem(store, manifest, options);
+  return makeGeneration(localGenerationMaker(store, options), profile, manifest);
+}
+
+/**
+ * buildGeneration with any GenerationMaker (a daemon's store, for instance).
+ * @example await makeGeneration(maker, profile, manifest)
+ */
+export async function makeGeneration(
+  maker: GenerationMaker,
+  profile: string,
+  manifest: ProfileManifest,
+): Promise<GenerationResult> {
+  const storePath = await maker.buildItem(manifest);
   const previous = currentGeneration(profile);
   if (previous > 0 && generationTarget(profile, previous) === storePath) {
     return { previous, generation: previous, storePath, unchanged: true };
   }
   const generation = previous + 1;
   const link = generationFile(profile, generation);
-  linkGeneration(store, link, storePath);
+  await maker.link(link, storePath);
   switchSymlink(profile, basename(link));
   return { previous, generation, storePath, unchanged: false };
 }

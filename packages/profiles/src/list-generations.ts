@@ -3,7 +3,7 @@
  * one, is not listed), with their dates and contents. A duration lists the generations
  * made since then.
  */
-import type { LocalStore } from "@kiln/store/local-store";
+import type { StoreConfig } from "@kiln/store/store-config";
 import { matchingGenerations, parseGenerationPattern } from "./matching-generations.ts";
 import {
   currentGeneration,
@@ -25,7 +25,7 @@ export interface GenerationInfo {
  * @example listGenerations(store, profile, "2..") // [{ number: 2, time, current: false, manifest }, …]
  */
 export function listGenerations(
-  store: LocalStore,
+  store: { readonly config: Pick<StoreConfig, "storeDir" | "realStoreDir"> },
   profile: string,
   pattern = "",
   options: { now?: Date } = {},

@@ -7,6 +7,7 @@
  */
 import { parseStorePath } from "@kiln/formats/store-path";
 import type { LocalStore } from "@kiln/store/local-store";
+import type { StoreConfig } from "@kiln/store/store-config";
 import type { ManifestEntry } from "./profile-manifest.ts";
 import { resolveInStore } from "./resolve-in-store.ts";
 import { searchPathsOf } from "./search-paths.ts";
@@ -22,7 +23,7 @@ export function splitNameVersion(storeName: string): { name: string; version: st
 }
 
 /** Which output of its deriver `item` is, if the store recorded it. */
-function recordedOutput(store: LocalStore, item: string): string | undefined {
+export function recordedOutput(store: LocalStore, item: string): string | undefined {
   const deriver = store.queryPathInfo(item)?.deriver;
   if (!deriver || !store.isValidPath(deriver)) return undefined;
   for (const [name, path] of store.db.derivationOutputs(deriver)) if (path === item) return name;
@@ -39,12 +40,24 @@ export function manifestEntryFor(
   options: { output?: string } = {},
 ): ManifestEntry {
   store.requirePathInfo(item);
-  const output = options.output ?? recordedOutput(store, item) ?? "out";
-  let storeName = parseStorePath(item, store.config.storeDir).name;
+  return manifestEntryOf(store.config, item, options.output ?? recordedOutput(store, item));
+}
+
+/**
+ * The manifest entry for `item` (valid, readable on this host) as output `output` (`out`
+ * when unknown): what manifestEntryFor says, without the store's database.
+ * @example manifestEntryOf(config, "/gnu/store/…-hello-2.12-doc", "doc") // { name: "hello", version: "2.12", … }
+ */
+export function manifestEntryOf(
+  config: Pick<StoreConfig, "storeDir" | "realStoreDir">,
+  item: string,
+  output = "out",
+): ManifestEntry {
+  let storeName = parseStorePath(item, config.storeDir).name;
   if (output !== "out" && storeName.endsWith(`-${output}`)) {
     storeName = storeName.slice(0, -(output.length + 1));
   }
   const exists = (relative: string) =>
-    resolveInStore(store.config, `${item}/${relative}`)?.stat.isDirectory() ?? false;
+    resolveInStore(config, `${item}/${relative}`)?.stat.isDirectory() ?? false;
   return { ...splitNameVersion(storeName), output, item, searchPaths: searchPathsOf(exists) };
 }

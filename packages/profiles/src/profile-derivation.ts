@@ -23,33 +23,32 @@ export interface ProfileDerivation {
   readonly outPath: string;
 }
 
+/** A profile derivation and its manifest file, computed but not written anywhere. */
+export interface ProfileDerivationPlan extends ProfileDerivation {
+  /** The items to union, in manifest order, without repeats. */
+  readonly items: readonly string[];
+  readonly manifestText: string;
+  /** The store path of the manifest file (a text path referring to the items). */
+  readonly manifestPath: string;
+  /** The `.drv` text, whose references are `drv.inputSrcs`. */
+  readonly drvText: string;
+  readonly inputSrcs: readonly string[];
+}
+
 /**
- * Writes the manifest file and the `.drv` into the store, rooting each (and the output)
- * in `tempRoots` before it is checked or written, so a concurrent collection cannot take
- * them between now and the generation link. The items must be valid.
- * @example const { drvPath, outPath } = await writeProfileDerivation(store, manifest, { tempRoots });
+ * The derivation of a profile for `manifest` in the store `storeDir`. Pure: the caller
+ * writes the manifest text (`profile-manifest`, referring to the items) and the `.drv`
+ * (`profile.drv`), to a local store or through a daemon.
+ * @example planProfileDerivation(manifest, "/gnu/store").drvPath
  */
-export async function writeProfileDerivation(
-  store: LocalStore,
+export function planProfileDerivation(
   manifest: ProfileManifest,
-  options: { tempRoots: TempRoots },
-): Promise<ProfileDerivation> {
-  const { storeDir } = store.config;
+  storeDir: string,
+): ProfileDerivationPlan {
   const items = [...new Set(manifest.entries.map((entry) => entry.item))];
-  await options.tempRoots.add(items);
-  for (const item of items) {
-    if (!store.isValidPath(item)) {
-      throw new ProfileError("INVALID_ITEM", `cannot install ${item}: it is not valid`, {
-        hint: "build or add it first",
-      });
-    }
-  }
   const manifestText = formatProfileManifest(manifest);
   const references = [...items].sort();
   const manifestPath = makeTextPath("profile-manifest", manifestText, { references, storeDir });
-  await options.tempRoots.add(manifestPath);
-  await store.addTextToStore("profile-manifest", manifestText, references);
-
   const outputs = new Map<string, DerivationOutput>([
     ["out", { path: "", hashAlgo: "", hash: "" }],
   ]);
@@ -73,10 +72,42 @@ export async function writeProfileDerivation(
     },
     storeDir,
   });
-  const drvPath = derivationPath(drv, { storeDir });
-  const outPath = drv.outputs.get("out")!.path;
+  return {
+    drvPath: derivationPath(drv, { storeDir }),
+    outPath: drv.outputs.get("out")!.path,
+    items,
+    manifestText,
+    manifestPath,
+    drvText: printDerivation(drv),
+    inputSrcs: drv.inputSrcs,
+  };
+}
+
+/**
+ * Writes the manifest file and the `.drv` into the store, rooting each (and the output)
+ * in `tempRoots` before it is checked or written, so a concurrent collection cannot take
+ * them between now and the generation link. The items must be valid.
+ * @example const { drvPath, outPath } = await writeProfileDerivation(store, manifest, { tempRoots });
+ */
+export async function writeProfileDerivation(
+  store: LocalStore,
+  manifest: ProfileManifest,
+  options: { tempRoots: TempRoots },
+): Promise<ProfileDerivation> {
+  const plan = planProfileDerivation(manifest, store.config.storeDir);
+  const { items, manifestPath, drvPath, outPath } = plan;
+  await options.tempRoots.add([...items]);
+  for (const item of items) {
+    if (!store.isValidPath(item)) {
+      throw new ProfileError("INVALID_ITEM", `cannot install ${item}: it is not valid`, {
+        hint: "build or add it first",
+      });
+    }
+  }
+  await options.tempRoots.add(manifestPath);
+  await store.addTextToStore("profile-manifest", plan.manifestText, [...items].sort());
   await options.tempRoots.add([drvPath, outPath]);
-  const written = await store.addTextToStore("profile.drv", printDerivation(drv), drv.inputSrcs);
+  const written = await store.addTextToStore("profile.drv", plan.drvText, plan.inputSrcs);
   if (written !== drvPath) {
     throw new ProfileError(
       "BAD_DERIVATION",

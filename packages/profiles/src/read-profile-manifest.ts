@@ -3,7 +3,7 @@
  * profile's links point at logical store paths, which may live elsewhere on this host).
  */
 import { readFileSync } from "node:fs";
-import type { LocalStore } from "@kiln/store/local-store";
+import type { StoreConfig } from "@kiln/store/store-config";
 import { EMPTY_MANIFEST, type ProfileManifest, parseProfileManifest } from "./profile-manifest.ts";
 import { resolveInStore } from "./resolve-in-store.ts";
 
@@ -13,7 +13,7 @@ import { resolveInStore } from "./resolve-in-store.ts";
  * @example readProfileManifest(store, "/var/kiln/profiles/per-user/ada/kiln-profile").entries
  */
 export function readProfileManifest(
-  store: LocalStore,
+  store: { readonly config: Pick<StoreConfig, "storeDir" | "realStoreDir"> },
   profileOrGeneration: string,
 ): ProfileManifest {
   const file = resolveInStore(store.config, `${profileOrGeneration}/manifest`);

@@ -5,9 +5,11 @@
  * CLI passes the builder's buildDerivations). Everything is temporarily rooted before it
  * is checked, built or used.
  */
+import type { Derivation } from "@kiln/formats/derivation";
 import type { TempRoots } from "@kiln/gc/temp-roots";
 import type { LocalStore } from "@kiln/store/local-store";
-import { manifestEntryFor } from "./manifest-entry.ts";
+import type { StoreConfig } from "@kiln/store/store-config";
+import { manifestEntryOf, recordedOutput } from "./manifest-entry.ts";
 import { ProfileError } from "./profile-error.ts";
 import type { ManifestEntry } from "./profile-manifest.ts";
 
@@ -15,6 +17,15 @@ export interface ResolveOptions {
   readonly tempRoots: TempRoots;
   /** Builds derivations whose outputs are missing. */
   readonly realise?: (drvPaths: readonly string[]) => Promise<void>;
+}
+
+/** What resolving specs needs of a store: a local one, or a daemon's (see the CLI). */
+export interface SpecStore {
+  readonly config: Pick<StoreConfig, "storeDir" | "realStoreDir">;
+  isValidPath(path: string): boolean | Promise<boolean>;
+  readDerivation(drvPath: string): Derivation | Promise<Derivation>;
+  /** Which output of its deriver `item` (valid) is, when the store recorded it. */
+  recordedOutput(item: string): string | undefined | Promise<string | undefined>;
 }
 
 /**
@@ -25,6 +36,30 @@ export async function resolvePackageSpecs(
   specs: readonly string[],
   options: ResolveOptions,
 ): Promise<ManifestEntry[]> {
+  return resolvePackageSpecsIn(
+    {
+      config: store.config,
+      isValidPath: (path) => store.isValidPath(path),
+      readDerivation: (drvPath) => store.readDerivation(drvPath),
+      recordedOutput: (item) => recordedOutput(store, item),
+    },
+    specs,
+    { addRoots: (paths) => options.tempRoots.add(paths), realise: options.realise },
+  );
+}
+
+/**
+ * resolvePackageSpecs in any SpecStore; `addRoots` roots paths temporarily.
+ * @example await resolvePackageSpecsIn(daemonSpecStore, specs, { addRoots, realise })
+ */
+export async function resolvePackageSpecsIn(
+  store: SpecStore,
+  specs: readonly string[],
+  options: {
+    addRoots: (paths: readonly string[]) => Promise<void>;
+    realise?: ResolveOptions["realise"];
+  },
+): Promise<ManifestEntry[]> {
   const wanted: Array<{ item: string; output?: string; drvPath?: string }> = [];
   for (const spec of specs) {
     const match = /^(.*\.drv)(?::([^/:]+))?$/.exec(spec);
@@ -33,8 +68,8 @@ export async function resolvePackageSpecs(
       continue;
     }
     const drvPath = match[1];
-    await options.tempRoots.add(drvPath);
-    const drv = store.readDerivation(drvPath);
+    await options.addRoots([drvPath]);
+    const drv = await store.readDerivation(drvPath);
     const names = match[2] === undefined ? [...drv.outputs.keys()] : [match[2]];
     for (const name of names) {
       const output = drv.outputs.get(name);
@@ -46,26 +81,30 @@ export async function resolvePackageSpecs(
       wanted.push({ item: output.path, output: name, drvPath });
     }
   }
-  await options.tempRoots.add(wanted.map((w) => w.item));
-  const toBuild = [
-    ...new Set(
-      wanted.filter((w) => w.drvPath && !store.isValidPath(w.item)).map((w) => w.drvPath!),
-    ),
-  ];
+  await options.addRoots(wanted.map((w) => w.item));
+  const toBuild: string[] = [];
+  for (const w of wanted) {
+    if (w.drvPath && !toBuild.includes(w.drvPath) && !(await store.isValidPath(w.item)))
+      toBuild.push(w.drvPath);
+  }
   if (toBuild.length > 0) {
     if (!options.realise) {
       throw new ProfileError("NOT_BUILT", `${toBuild[0]} is not built`, { hint: "build it first" });
     }
     await options.realise(toBuild);
   }
-  return wanted.map((w) => {
-    if (!store.isValidPath(w.item)) {
+  const entries: ManifestEntry[] = [];
+  for (const w of wanted) {
+    if (!(await store.isValidPath(w.item))) {
       throw new ProfileError(
         "INVALID_ITEM",
         w.drvPath ? `building ${w.drvPath} did not produce ${w.item}` : `${w.item} is not valid`,
         { hint: w.drvPath ? undefined : "add or build it first" },
       );
     }
-    return manifestEntryFor(store, w.item, { output: w.output });
-  });
+    entries.push(
+      manifestEntryOf(store.config, w.item, w.output ?? (await store.recordedOutput(w.item))),
+    );
+  }
+  return entries;
 }

@@ -10,7 +10,7 @@ import { basename } from "node:path";
 import { switchSymlink } from "@kiln/gc/switch-symlink";
 import type { TempRoots } from "@kiln/gc/temp-roots";
 import type { LocalStore } from "@kiln/store/local-store";
-import { buildProfileItem, linkGeneration } from "./build-generation.ts";
+import { type GenerationMaker, localGenerationMaker } from "./build-generation.ts";
 import { ProfileError } from "./profile-error.ts";
 import {
   currentGeneration,
@@ -80,13 +80,24 @@ export async function rollBack(
   profile: string,
   options: { tempRoots: TempRoots },
 ): Promise<GenerationChange> {
+  return rollBackWith(localGenerationMaker(store, options), profile);
+}
+
+/**
+ * rollBack with any GenerationMaker (it makes generation 0 when needed).
+ * @example await rollBackWith(maker, profile) // { from: 2, to: 1 }
+ */
+export async function rollBackWith(
+  maker: GenerationMaker,
+  profile: string,
+): Promise<GenerationChange> {
   requireProfile(profile);
   const number = currentGeneration(profile);
   if (number === 0) return { from: 0, to: 0 };
   const previous = relativeGeneration(generationNumbers(profile), number, -1) ?? 0;
   const link = generationFile(profile, previous);
   if (previous === 0 || !profileExists(link)) {
-    linkGeneration(store, link, await buildProfileItem(store, EMPTY_MANIFEST, options));
+    await maker.link(link, await maker.buildItem(EMPTY_MANIFEST));
   }
   return switchToGeneration(profile, previous);
 }

@@ -1,12 +1,14 @@
 /**
  * The substituter `kiln build` uses before building: the given substitute URLs, trusting
- * the keys in `${configDir}/acl` (as `kiln archive --authorize` writes it).
+ * the keys in `${configDir}/acl` (as `kiln archive --authorize` writes it), showing the
+ * downloads' progress on stderr (substitution-progress.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BuildSubstituter } from "@kiln/builder/substitute-missing";
 import type { LocalStore } from "@kiln/store/local-store";
 import type { CliConfig } from "./cli-config.ts";
+import { type ProgressStream, SubstitutionProgress } from "./substitution-progress.ts";
 
 export interface BuildSubstituterHandle {
   readonly substituter: BuildSubstituter;
@@ -18,8 +20,10 @@ export async function openBuildSubstituter(
   config: CliConfig,
   urls: readonly string[],
   warn: (message: string) => void,
+  progressStream: ProgressStream = process.stderr,
 ): Promise<BuildSubstituterHandle | undefined> {
   if (urls.length === 0) return undefined;
+  const progress = new SubstitutionProgress(progressStream);
   const { parseTrustedKeys } = await import("@kiln/formats/verify-narinfo");
   const { Substituter } = await import("@kiln/substituter/substituter");
   const aclFile = join(config.configDir, "acl");
@@ -33,7 +37,8 @@ export async function openBuildSubstituter(
     urls: [...urls],
     trustedKeys,
     proxy: config.proxy,
-    onWarning: warn,
+    onWarning: (message) => progress.interject(() => warn(message)),
+    onProgress: (event) => progress.update(event),
   });
   return {
     substituter: {
@@ -42,10 +47,17 @@ export async function openBuildSubstituter(
         return new Set(found.keys());
       },
       async substitute(paths) {
+        // The narinfos are in the lookup cache by now: this only adds up what comes.
+        const { willSubstitute, downloadSize } = await substituter.queryMissing([...paths]);
+        progress.plan(willSubstitute.size, downloadSize > 0 ? downloadSize : undefined);
         const { failed } = await substituter.substitutePaths([...paths]);
+        progress.close();
         for (const [path, message] of failed) warn(`could not substitute ${path}: ${message}`);
       },
     },
-    close: () => substituter.close(),
+    close: () => {
+      progress.close();
+      substituter.close();
+    },
   };
 }

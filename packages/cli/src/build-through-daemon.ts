@@ -29,11 +29,31 @@ const SUCCESS = new Set<number>([
   BuildStatusCode.AlreadyValid,
 ]);
 
-/** Builds through the daemon; returns the output paths of the requested derivations. */
+/**
+ * A `.drv` named on the command line, in the daemon's store: a store path as is; a file
+ * elsewhere is sent with AddTextToStore (named as in the store, so its path comes out the
+ * same).
+ */
+export async function addDerivationFile(
+  client: DaemonClient,
+  config: Pick<CliConfig, "storeDir">,
+  file: string,
+): Promise<string> {
+  const absolute = resolve(file);
+  if (absolute.startsWith(`${config.storeDir}/`)) return absolute;
+  const text = readFileSync(absolute, "utf8");
+  const drv = parseDerivation(text);
+  const name = basename(absolute).replace(/^[0-9a-df-np-sv-z]{32}-/, "");
+  return client.addTextToStore(name, text, [...drv.inputSrcs, ...drv.inputDrvs.keys()]);
+}
+
+/**
+ * Builds `.drv` paths of the daemon's store through it; returns the output paths of the
+ * requested derivations.
+ */
 export async function buildThroughDaemon(
   client: DaemonClient,
-  config: CliConfig,
-  files: readonly string[],
+  drvPaths: readonly string[],
   options: DaemonBuildOptions,
   stderr: NodeJS.WritableStream,
 ): Promise<string[]> {
@@ -56,20 +76,6 @@ export async function buildThroughDaemon(
     useSubstitutes: options.substitutes,
     overrides: options.timeout > 0 ? { "build-timeout": String(options.timeout) } : {},
   });
-  const drvPaths: string[] = [];
-  for (const file of files) {
-    const absolute = resolve(file);
-    if (absolute.startsWith(`${config.storeDir}/`)) {
-      drvPaths.push(absolute);
-      continue;
-    }
-    const text = readFileSync(absolute, "utf8");
-    const drv = parseDerivation(text);
-    const name = basename(absolute).replace(/^[0-9a-df-np-sv-z]{32}-/, "");
-    drvPaths.push(
-      await client.addTextToStore(name, text, [...drv.inputSrcs, ...drv.inputDrvs.keys()]),
-    );
-  }
   if (options.dryRun) {
     const missing = await client.queryMissing(drvPaths.map((path) => `${path}!*`));
     const lines = [...missing.willBuild].sort();

@@ -1,15 +1,12 @@
 /** Reading `.drv` files given on the command line, and checking them against their store paths. */
 import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
-import {
-  computeDerivationOutputs,
-  type Derivation,
-  derivationPath,
-  FormatError,
-  parseDerivation,
-  parseStorePath,
-  printDerivation,
-} from "@kiln/formats";
+import type { Derivation } from "@kiln/formats/derivation";
+import { computeDerivationOutputs, derivationPath } from "@kiln/formats/derivation-outputs";
+import { FormatError } from "@kiln/formats/kiln-error";
+import { parseDerivation } from "@kiln/formats/parse-derivation";
+import { printDerivation } from "@kiln/formats/print-derivation";
+import { parseStorePath } from "@kiln/formats/store-path";
 import type { CliConfig } from "./cli-config.ts";
 
 /** Reads input derivations from the store's real location, by their logical path. */

@@ -4,7 +4,7 @@ import { createProgram } from "./program.ts";
 import { reportError } from "./report-error.ts";
 
 export async function main(argv: string[]): Promise<number> {
-  const program = createProgram(process.env);
+  const program = await createProgram(process.env, argv);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -69,6 +69,19 @@ test("kiln build fetches trusted substitutes instead of building, and builds whe
       assert.ok(requests.includes(`/${hash}.narinfo`), `narinfo asked for: ${requests.join(" ")}`);
       if (trusted) {
         assert.notEqual(log.status, 0, "nothing was built, so there is no build log");
+        // stderr is a pipe here: plain lines, no live progress (no escape sequences).
+        const size = /^FileSize: (\d+)$/m.exec(
+          readFileSync(join(cacheDir, `${hash}.narinfo`), "utf8"),
+        )![1];
+        const lines = built.stderr.split("\n");
+        const started = lines.indexOf(`substituting ${out}...`);
+        assert.ok(started >= 0, built.stderr);
+        assert.match(
+          lines[started + 1],
+          new RegExp(`^downloaded ${out} \\((\\d+B|[\\d.]+KiB)\\)$`),
+        );
+        assert.ok(Number(size) > 0);
+        assert.doesNotMatch(built.stderr, /\u001b\[/);
         assert.ok(
           requests.some((path) => path.startsWith("/nar/")),
           "the nar was downloaded",

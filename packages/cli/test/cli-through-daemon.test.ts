@@ -4,56 +4,25 @@
  * through the daemon's socket; the build runs in the daemon's sandbox.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { requirePeer } from "@kiln/testkit";
+import { asNobody, kilnScratch, requireRoot, startKilnDaemon } from "./start-kiln-daemon.ts";
 
-const KILN = new URL("../bin/kiln.js", import.meta.url).pathname;
 const EXAMPLE = new URL("../../../examples/hello.drv", import.meta.url).pathname;
-
-function asNobody(args: string[], env: Record<string, string>) {
-  const assignments = Object.entries(env).map(([key, value]) => `${key}='${value}'`);
-  const quoted = [process.execPath, KILN, ...args].map((arg) => `'${arg}'`).join(" ");
-  return spawnSync(
-    "su",
-    ["nobody", "-s", "/bin/sh", "-c", `cd /tmp && env ${assignments.join(" ")} ${quoted}`],
-    { encoding: "utf8" },
-  );
-}
 
 test("an unprivileged user adds, queries and builds through the daemon", async (t) => {
   if (!requirePeer(t, "bwrap", "bubblewrap")) return;
-  if (process.getuid?.() !== 0) {
-    t.skip("needs root, to run the daemon as its owner and the client as nobody");
-    return;
-  }
-  const scratch = mkdtempSync(join(tmpdir(), "kiln-via-daemon-"));
-  chmodSync(scratch, 0o755);
-  const env = {
-    KILN_STORE_DIR: "/gnu/store",
-    KILN_REAL_STORE_DIR: join(scratch, "store"),
-    KILN_STATE_DIR: join(scratch, "state"),
-  };
+  if (!requireRoot(t, "run the daemon as its owner and the client as nobody")) return;
+  const { root: scratch, env } = kilnScratch("kiln-via-daemon-");
   const chroot = ["/bin/sh", "/lib", "/lib64", "/usr"].flatMap((path) => [
     "--chroot-directory",
     path,
   ]);
-  const daemon: ChildProcess = spawn(process.execPath, [KILN, "daemon", "--debug", ...chroot], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let daemonLog = "";
-  daemon.stderr?.on("data", (chunk) => (daemonLog += chunk));
+  const daemon = await startKilnDaemon(env, ["--debug", ...chroot]);
   try {
-    const socket = join(env.KILN_STATE_DIR, "kiln", "daemon-socket", "socket");
-    for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
-    assert.ok(existsSync(socket), `the daemon did not start: ${daemonLog}`);
-    for (const dir of [env.KILN_STATE_DIR, join(env.KILN_STATE_DIR, "kiln")]) chmodSync(dir, 0o755);
-
     const file = join(scratch, "note.txt");
     writeFileSync(file, "through the daemon\n");
     chmodSync(file, 0o644);
@@ -75,7 +44,6 @@ test("an unprivileged user adds, queries and builds through the daemon", async (
       /hostname localhost, 1 processes visible/,
     );
   } finally {
-    daemon.kill("SIGTERM");
-    await new Promise((resolve) => daemon.once("exit", resolve));
+    await daemon.stop();
   }
 });

@@ -5,12 +5,10 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Derivation, DerivationOutput } from "@kiln/formats/derivation";
@@ -20,15 +18,10 @@ import { TempRoots } from "@kiln/gc/temp-roots";
 import { LocalStore } from "@kiln/store/local-store";
 import { requirePeer } from "@kiln/testkit";
 import { runKilnWith as kiln } from "./run-kiln.ts";
+import { asNobody, kilnScratch, requireRoot, startKilnDaemon } from "./start-kiln-daemon.ts";
 
 function scratch(storeDir = "/gnu/store") {
-  const root = mkdtempSync(join(tmpdir(), "kiln-gc-cli-"));
-  chmodSync(root, 0o755);
-  const env = {
-    KILN_STORE_DIR: storeDir,
-    KILN_REAL_STORE_DIR: join(root, "store"),
-    KILN_STATE_DIR: join(root, "state"),
-  };
+  const { root, env } = kilnScratch("kiln-gc-cli-", storeDir);
   const store = LocalStore.open({
     storeDir,
     realStoreDir: env.KILN_REAL_STORE_DIR,
@@ -312,4 +305,37 @@ test("stress: 200 builds and adds while kiln gc loops", async (t) => {
   assert.deepEqual(store.db.allValidPaths(), live);
   const verify = kiln(["gc", "--verify=contents"], env);
   assert.equal(verify.status, 0, verify.stderr);
+});
+
+test("with a daemon running, kiln gc goes through it: a user who cannot open the store collects", async (t) => {
+  if (!requireRoot(t, "run the daemon as the store's owner and kiln gc as nobody")) return;
+  const { root, env, store, rootsDir, text } = scratch();
+  const lib = await text("lib");
+  const app = await text("app", [lib]);
+  const dead = await text("dead", [lib], 5000);
+  symlinkSync(app, join(rootsDir, "app"));
+  store.close();
+  const daemon = await startKilnDaemon(env);
+  try {
+    const nobody = (args: string[]) => asNobody(args, env);
+    // nobody may not write to the store or its database: what is deleted below, the
+    // daemon deleted.
+    assert.equal(nobody(["gc", "--list-dead"]).stdout, `${dead}\n`);
+    assert.equal(nobody(["gc", "--list-roots"]).stdout, `${join(rootsDir, "app")} -> ${app}\n`);
+    assert.equal(nobody(["gc", "-R", app]).stdout, `${[app, lib].sort().join("\n")}\n`);
+    assert.equal(nobody(["gc", "--referrers", lib]).stdout, `${[app, dead].sort().join("\n")}\n`);
+    const refused = nobody(["gc", "-D", app]);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /alive|live|root/i);
+    const collected = nobody(["gc"]);
+    assert.equal(collected.status, 0, collected.stderr);
+    assert.match(collected.stderr, /freed .* \(1 store paths deleted\)/);
+    assert.equal(existsSync(join(root, "store", dead.slice("/gnu/store/".length))), false);
+    assert.equal(existsSync(join(root, "store", app.slice("/gnu/store/".length))), true);
+    const verified = nobody(["gc", "--verify=contents"]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /clean/);
+  } finally {
+    await daemon.stop();
+  }
 });

@@ -16,7 +16,7 @@ const RUNNER = `
 const src = ${JSON.stringify(new URL("../src/", import.meta.url).pathname)};
 const { createProgram } = await import(src + "program.ts");
 const { reportError } = await import(src + "report-error.ts");
-const program = createProgram(process.env);
+const program = await createProgram(process.env);
 for (const [name, file, register] of [["show", "packages.ts", "registerPackageCommands"], ["bootstrap", "bootstrap.ts", "registerBootstrapCommand"]]) {
   if (program.commands.some((c) => c.name() === name)) continue;
   (await import(src + "commands/" + file))[register](program);

@@ -74,6 +74,7 @@ test("kiln publish --help lists guix publish's options", () => {
     "-c, --cache",
     "--cache-bypass-threshold",
     "--workers",
+    "--serve-processes",
     "--ttl",
     "--negative-ttl",
     "--nar-path",
@@ -174,10 +175,12 @@ test("kiln publish refuses bad options with a message", () => {
       ["publish", "--port", "0", "--public-key", keys.pub, "--private-key", keys.sec, ...args],
       { env },
     );
-  const lzip = run(["-C", "lzip"]);
-  assert.equal(lzip.status, 1);
-  assert.match(lzip.stderr, /lzip compression is not supported/);
-  assert.match(lzip.stderr, /hint: .*zstd/);
+  const xz = run(["-C", "xz"]);
+  assert.equal(xz.status, 1);
+  assert.match(xz.stderr, /unknown compression method "xz"/);
+  assert.match(xz.stderr, /hint: .*lzip/);
+  assert.match(run(["-C", "lzip:10"]).stderr, /lzip level 10 is out of range 1–9/);
+  assert.equal(run(["--serve-processes", "0"]).status, 2);
   assert.match(run(["--ttl", "5"]).stderr, /"5" is not a duration/);
   assert.match(
     run(["--cache-bypass-threshold", "lots", "-c", join(root, "c")]).stderr,
@@ -219,12 +222,21 @@ test("kiln publish -u drops root once listening", async (t) => {
     keys.sec,
     "-u",
     "nobody",
+    "--serve-processes",
+    "2",
   ]);
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-  assert.match(
-    status,
-    new RegExp(`^Uid:\\s+${nobody}\\s+${nobody}\\s+${nobody}\\s+${nobody}$`, "m"),
-  );
+  // Every serving process (--serve-processes, 2 here) has dropped root.
+  const others = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8")
+    .trim()
+    .split(/\s+/);
+  assert.equal(others.length, 1);
+  for (const pid of [child.pid, ...others]) {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    assert.match(
+      status,
+      new RegExp(`^Uid:\\s+${nobody}\\s+${nobody}\\s+${nobody}\\s+${nobody}$`, "m"),
+    );
+  }
   assert.equal((await fetch(`${url}/nix-cache-info`)).status, 200);
   child.kill("SIGTERM");
   await once(child, "exit");

@@ -4,28 +4,20 @@
  * `/gnu/store`. Each package's own checks run inside its build; here we check the results.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { buildDerivations } from "@kiln/builder/build-derivations";
-import { findPackage, importBootstrapSeeds, loadChannel, lowerChannel } from "@kiln/packages";
-import { LocalStore } from "@kiln/store/local-store";
+import { findPackage, loadChannel, lowerChannel } from "@kiln/packages";
 import { requirePeer } from "@kiln/testkit";
+import { seededStore } from "./seeded-store.ts";
 
 const sample = fileURLToPath(new URL("../../../channels/sample", import.meta.url));
 
 test("every package of the sample channel builds offline from the busybox seed", async (t) => {
   if (!requirePeer(t, "bwrap", "bubblewrap")) return;
-  const root = mkdtempSync(join(tmpdir(), "kiln-sample-build-"));
-  const store = LocalStore.open({
-    storeDir: "/gnu/store",
-    realStoreDir: join(root, "store"),
-    stateDir: join(root, "state"),
-  });
+  const { store, bootstrap, build, dispose } = await seededStore("kiln-sample-build-");
   try {
-    const bootstrap = await importBootstrapSeeds(store);
     const channel = await loadChannel(sample);
     const lowered = await lowerChannel(channel, {
       system: "x86_64-linux",
@@ -34,24 +26,9 @@ test("every package of the sample channel builds offline from the busybox seed",
       store,
     });
     assert.ok(lowered.size >= 30);
-    const failures: string[] = [];
-    const results = await buildDerivations(
-      store,
+    const { results, failures } = await build(
       [...lowered.values()].map(({ drvPath }) => drvPath),
-      {
-        maxJobs: 2,
-        keepGoing: true,
-        reporter: {
-          planned() {},
-          started() {},
-          output() {},
-          finished(result) {
-            if (result.status !== "built")
-              failures.push(`${result.name}: ${result.status} ${result.error?.message ?? ""}`);
-          },
-          warning() {},
-        },
-      },
+      { maxJobs: 2, keepGoing: true },
     );
     assert.deepEqual(failures, []);
     assert.equal(results.filter((result) => result.requested).length, lowered.size);
@@ -82,7 +59,6 @@ test("every package of the sample channel builds offline from the busybox seed",
       "libcolor refers to libtext",
     );
   } finally {
-    store.close();
-    rmSync(root, { recursive: true, force: true });
+    dispose();
   }
 });

@@ -16,7 +16,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromHex, sha256, toHex } from "@kiln/formats/hash";
 import { makeFixedOutputPath } from "@kiln/formats/make-store-path";
-import type { LocalStore } from "@kiln/store/local-store";
 import { PackageError } from "./package-error.ts";
 
 export interface BootstrapSeed {
@@ -73,7 +72,11 @@ export function bootstrapFor(storeDir: string): Bootstrap {
  * against its pin first. Returns the bootstrap; importing twice is harmless.
  */
 export async function importBootstrapSeeds(
-  store: Pick<LocalStore, "addToStore" | "config">,
+  store: {
+    /** A LocalStore's, or a daemon connection's (AddToStore), returning the store path. */
+    addToStore(source: string, options: { readonly name?: string }): Promise<string>;
+    readonly config: { readonly storeDir: string };
+  },
   options: { busyboxFile?: string } = {},
 ): Promise<Bootstrap> {
   const seed = busyboxSeed;

@@ -12,15 +12,22 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readChannelManifest } from "./load-channel.ts";
+import type { PackageSummary } from "./package-summary.ts";
 
-export interface EvaluatedPackage {
-  readonly name: string;
-  readonly version: string;
-  readonly synopsis: string;
-  readonly description: string;
+/** A lint warning the evaluator reports for one of its packages. */
+export interface EvaluatedWarning {
+  readonly checker: string;
+  readonly message: string;
+}
+
+/** A package as the evaluator reports it: its summary, and what was asked of it. */
+export interface EvaluatedPackage extends PackageSummary {
+  /** The module (relative to the channel directory) that exports it. */
   readonly module: string;
-  /** The `.drv` path for the system (computed, not written); absent when unsupported. */
+  /** The `.drv` path for `system` (computed, not written); absent when unsupported or not asked. */
   readonly drvPath?: string;
+  /** With `lint`: the warnings of those checkers, in their order. */
+  readonly warnings?: readonly EvaluatedWarning[];
 }
 
 export interface EvaluationError {
@@ -29,7 +36,10 @@ export interface EvaluationError {
 }
 
 export interface EvaluateOptions {
-  readonly system: string;
+  /** The system to lower every package for (`drvPath`); without it, nothing is lowered. */
+  readonly system?: string;
+  /** Lint checkers to run on every package, in this order (see lintCheckerNames). */
+  readonly lint?: readonly string[];
   readonly storeDir?: string;
   /** Milliseconds one module may take; 10 s by default. */
   readonly moduleTimeoutMs?: number;
@@ -70,8 +80,11 @@ function runEvaluator(
     `--max-old-space-size=${options.maxMemoryMb ?? 256}`,
     CHILD,
     dir,
-    options.system,
-    options.storeDir ?? "/gnu/store",
+    JSON.stringify({
+      system: options.system,
+      storeDir: options.storeDir ?? "/gnu/store",
+      lint: options.lint,
+    }),
     ...modules,
   ];
   const bwrap = options.bwrap ?? defaultBwrap();
@@ -141,15 +154,17 @@ function runEvaluator(
 }
 
 /**
- * Evaluates the channel's modules in the sandbox and lowers their packages (paths only).
+ * Evaluates the channel's modules in the sandbox and summarises their packages; with
+ * `system`, lowers them too (paths only); with `lint`, runs those checkers on them.
  * @example const { packages, errors } = await evaluateChannel("channels/sample", { system: "x86_64-linux" })
  */
 export async function evaluateChannel(
   dir: string,
   options: EvaluateOptions,
-): Promise<{ packages: EvaluatedPackage[]; errors: EvaluationError[] }> {
+): Promise<{ name: string; packages: EvaluatedPackage[]; errors: EvaluationError[] }> {
   const absolute = resolve(dir);
-  let remaining = [...readChannelManifest(absolute).modules];
+  const manifest = readChannelManifest(absolute);
+  let remaining = [...manifest.modules];
   const packages: EvaluatedPackage[] = [];
   const errors: EvaluationError[] = [];
   const scratch = mkdtempSync(join(tmpdir(), "kiln-evaluate-"));
@@ -183,5 +198,5 @@ export async function evaluateChannel(
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  return { packages, errors };
+  return { name: manifest.name, packages, errors };
 }

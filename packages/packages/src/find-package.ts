@@ -22,7 +22,10 @@ export function compareVersions(a: string, b: string): number {
  * is VERSION or starts with `VERSION.` (`hello@2` picks 2.12).
  * @example findPackage(packages, "hello@2.0")
  */
-export function findPackage(packages: readonly Package[], spec: string): Package {
+export function findPackage<P extends Pick<Package, "name" | "version"> = Package>(
+  packages: readonly P[],
+  spec: string,
+): P {
   const at = spec.lastIndexOf("@");
   const name = at > 0 ? spec.slice(0, at) : spec;
   const version = at > 0 ? spec.slice(at + 1) : undefined;

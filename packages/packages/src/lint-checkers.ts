@@ -6,7 +6,7 @@ import { bootstrapFor } from "./bootstrap-seeds.ts";
 import { sha256Hex } from "./lower-origin.ts";
 import { lowerPackage } from "./lower-package.ts";
 import type { Input, License, Origin, Package } from "./package.ts";
-import { defaultSupportedSystems } from "./package-record.ts";
+import { defaultSupportedSystems } from "./package-summary.ts";
 
 export interface LintChecker {
   readonly name: string;
@@ -141,7 +141,15 @@ function checkInputsShouldBeNative(pkg: Package): string[] {
     .map((inputName) => `'${inputName}' should probably be a native input`);
 }
 
-function checkDuplicates(pkg: Package, all: readonly Package[]): string[] {
+/**
+ * The duplicates check over anything with a name and version (packages, or the evaluation
+ * sandbox's summaries of them): `pkg` is compared with the others of `all` by identity.
+ * @example duplicateMessages(hello, channel.packages) // [] when hello@2.12 is defined once
+ */
+export function duplicateMessages<P extends Pick<Package, "name" | "version">>(
+  pkg: P,
+  all: readonly P[],
+): string[] {
   const twins = all.filter(
     (other) => other !== pkg && other.name === pkg.name && other.version === pkg.version,
   );
@@ -187,7 +195,7 @@ export const lintCheckers: readonly LintChecker[] = [
   {
     name: "duplicates",
     description: "Report packages defined more than once with one version",
-    check: checkDuplicates,
+    check: duplicateMessages,
   },
   {
     name: "derivation",

@@ -26,6 +26,16 @@ test("a well-formed package gets no warning from any checker", async () => {
   assert.deepEqual(await lintPackages([good]), []);
 });
 
+test("a git source pinned by a full commit and a sha256 gets no warning", async () => {
+  for (const url of ["https://example.org/good.git", "git://example.org/good.git"]) {
+    const commit = "0123456789abcdef0123456789abcdef01234567";
+    for (const sha256 of ["0".repeat(52), "0".repeat(64)]) {
+      const source = { kind: "git" as const, url, commit, sha256 };
+      assert.deepEqual(await lintPackages([{ ...good, source }]), []);
+    }
+  }
+});
+
 const mustWarn: [string, Partial<Package>, RegExp][] = [
   ["synopsis", { synopsis: "do one thing" }, /upper-case/],
   ["synopsis", { synopsis: "Does one thing." }, /no period/],

@@ -1,7 +1,8 @@
 /** `kiln lint`: runs checkers over packages and collects warnings for people and the data service. */
+
+import { lintCheckerNames } from "./lint-checker-names.ts";
 import { type LintChecker, lintCheckers } from "./lint-checkers.ts";
 import type { Package } from "./package.ts";
-import { PackageError } from "./package-error.ts";
 
 export interface LintWarning {
   readonly checker: string;
@@ -28,17 +29,9 @@ export async function lintPackages(
   packages: readonly Package[],
   options: LintOptions = {},
 ): Promise<LintWarning[]> {
-  let checkers: readonly LintChecker[] = lintCheckers;
-  if (options.checkers) {
-    checkers = options.checkers.map((name) => {
-      const checker = lintCheckers.find((candidate) => candidate.name === name);
-      if (!checker)
-        throw new PackageError(`unknown lint checker ${JSON.stringify(name)}`, {
-          hint: `checkers: ${lintCheckers.map((candidate) => candidate.name).join(", ")}`,
-        });
-      return checker;
-    });
-  }
+  const checkers = lintCheckerNames(options.checkers).map(
+    (name) => lintCheckers.find((candidate) => candidate.name === name) as LintChecker,
+  );
   const all = options.all ?? packages;
   const warnings: LintWarning[] = [];
   for (const pkg of packages) {

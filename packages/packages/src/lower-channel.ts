@@ -35,6 +35,7 @@ export async function lowerChannel(
   await Promise.all(
     Array.from({ length: Math.min(options.concurrency ?? 16, packages.length) }, worker),
   );
+  await context.flush();
   const result = new Map<Package, LoweredPackage>();
   for (const [index, pkg] of packages.entries()) result.set(pkg, lowered[index]!);
   return result;

@@ -54,50 +54,77 @@ export async function lowerOrigin(
       const { hash } = await hashPath(origin.path);
       return { path: makeFixedOutputPath({ method: "recursive", hash, name, storeDir }) };
     }
-    case "url":
-    case "git": {
+    case "url": {
       const busybox = `${bootstrap.busybox}/bin/busybox`;
-      const recursive = origin.kind === "git";
-      const name =
-        origin.kind === "url"
-          ? (origin.fileName ?? basename(new URL(origin.url).pathname))
-          : (origin.name ?? `${defaultName}-checkout`);
-      const script =
-        origin.kind === "url"
-          ? 'wget -O "$out" "$url"'
-          : [
-              'command -v git >/dev/null || { echo "git-fetch: no git among the bootstrap seeds" >&2; exit 1; }',
-              'git clone "$url" "$out" && cd "$out" && git checkout "$commit" && rm -rf .git',
-            ].join("\n");
+      const name = origin.fileName ?? basename(new URL(origin.url).pathname);
       const hash = sha256Hex(origin.sha256);
-      const env: Record<string, string> = {
-        url: origin.url,
-        outputHash: hash,
-        outputHashAlgo: "sha256",
-        outputHashMode: recursive ? "recursive" : "flat",
-        PATH: `${bootstrap.busybox}/bin`,
-      };
-      if (origin.kind === "git") env.commit = origin.commit;
       const lowered = await writeDerivation(
         {
           name,
           builder: busybox,
-          args: ["sh", "-c", `${busybox} --install -s "$TMPDIR" && PATH="$TMPDIR" && ${script}`],
-          env,
+          args: [
+            "sh",
+            "-c",
+            `${busybox} --install -s "$TMPDIR" && PATH="$TMPDIR" && wget -O "$out" "$url"`,
+          ],
+          env: {
+            url: origin.url,
+            outputHash: hash,
+            outputHashAlgo: "sha256",
+            outputHashMode: "flat",
+            PATH: `${bootstrap.busybox}/bin`,
+          },
           outputs: ["out"],
           inputDrvs: new Map(),
           inputSrcs: [bootstrap.busybox],
-          fixed: { hashAlgo: recursive ? "r:sha256" : "sha256", hash },
+          fixed: { hashAlgo: "sha256", hash },
         },
         context,
       );
-      const expected = makeFixedOutputPath({
-        method: recursive ? "recursive" : "flat",
-        hash: { algorithm: "sha256", digest: fromHex(hash) },
-        name,
-        storeDir,
-      });
-      return { path: expected, drvPath: lowered.drvPath };
+      return { path: fixedPath("flat", hash, name, storeDir), drvPath: lowered.drvPath };
+    }
+    case "git": {
+      // Made by the daemon itself (builtin:git-download), as Guix's git-fetch/built-in:
+      // no git among the inputs. The variables are Guix's, url written as a Scheme
+      // string, so guix-daemon can build this derivation and Kiln can build Guix's.
+      const name = origin.name ?? `${defaultName}-checkout`;
+      const hash = sha256Hex(origin.sha256);
+      const lowered = await writeDerivation(
+        {
+          name,
+          builder: "builtin:git-download",
+          args: [],
+          env: {
+            url: schemeString(origin.url),
+            commit: origin.commit,
+            "recursive?": "#f",
+            outputHash: hash,
+            outputHashAlgo: "sha256",
+            outputHashMode: "recursive",
+          },
+          outputs: ["out"],
+          inputDrvs: new Map(),
+          inputSrcs: [],
+          fixed: { hashAlgo: "r:sha256", hash },
+        },
+        context,
+      );
+      return { path: fixedPath("recursive", hash, name, storeDir), drvPath: lowered.drvPath };
     }
   }
+}
+
+function fixedPath(
+  method: "flat" | "recursive",
+  hash: string,
+  name: string,
+  storeDir: string,
+): string {
+  const digest = fromHex(hash);
+  return makeFixedOutputPath({ method, hash: { algorithm: "sha256", digest }, name, storeDir });
+}
+
+/** `text` as Scheme's `write` prints a string: what Guix's builtin reads back. */
+function schemeString(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }

@@ -178,6 +178,25 @@ test("url and git origins lower to fixed-output derivations pinned by their hash
   const viaGit = await lowerPackage(checkout, context);
   const gitDrv = context.derivations.get([...viaGit.derivation.inputDrvs.keys()][0]!)!;
   assert.equal(gitDrv.outputs.get("out")!.hashAlgo, "r:sha256");
+  // Guix's builtin:git-download: no inputs at all, the variables guix-daemon reads.
+  assert.equal(gitDrv.builder, "builtin:git-download");
+  assert.deepEqual(gitDrv.args, []);
+  assert.deepEqual([gitDrv.inputDrvs.size, gitDrv.inputSrcs.length], [0, 0]);
+  assert.equal(gitDrv.env.get("url"), '"https://example.org/f.git"');
+  assert.equal(gitDrv.env.get("commit"), "0".repeat(40));
+  assert.equal(gitDrv.env.get("recursive?"), "#f");
+  assert.equal(gitDrv.env.get("outputHashMode"), "recursive");
+  assert.match(viaGit.derivation.env.get("src")!, /-fetched-1\.0-checkout$/);
+  // The checkout's path depends only on its name and hash, not on where it comes from.
+  const moved = await lowerPackage(
+    {
+      ...checkout,
+      source: { ...checkout.source!, url: "https://mirror.example/f.git" },
+    } as Package,
+    { system, storeDir, bootstrap },
+  );
+  assert.equal(moved.derivation.env.get("src"), viaGit.derivation.env.get("src"));
+  assert.notEqual(moved.drvPath, viaGit.drvPath, "but the derivation does");
   await assert.rejects(
     lowerPackage(
       { ...fetched, source: { kind: "url", url: "https://example.org/x", sha256: "short" } },

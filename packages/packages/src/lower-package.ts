@@ -147,13 +147,17 @@ function lowerPackageIn(pkg: Package, context: LoweringContext): Promise<Lowered
  * Lowers `pkg` (and, first, everything it depends on) to derivations. With `store`, every
  * `.drv` and source is written to it in dependency order; without, only
  * the paths are computed (`--system` for another machine, `kiln build -d`). Pass one
- * context (createLoweringContext) to lower many packages sharing their dependencies.
+ * context (createLoweringContext) to lower many packages sharing their dependencies, and
+ * `flush` it when done: with a context, texts are written in one batch on `flush`.
  * @example const { drvPath } = await lowerPackage(hello, { system: "x86_64-linux", bootstrap: bootstrapFor("/gnu/store") })
  */
-export function lowerPackage(
+export async function lowerPackage(
   pkg: Package,
   options: LowerOptions | LoweringContext,
 ): Promise<LoweredPackage> {
-  const context = "derivations" in options ? options : createLoweringContext(options);
-  return lowerPackageIn(pkg, context);
+  if ("derivations" in options) return lowerPackageIn(pkg, options);
+  const context = createLoweringContext(options);
+  const lowered = await lowerPackageIn(pkg, context);
+  await context.flush();
+  return lowered;
 }

@@ -1,13 +1,6 @@
 /** A package as a recutils record, the way `guix show` prints it. */
-import type { License, Package } from "./package.ts";
-
-/** Systems a package without `supportedSystems` is offered for. */
-export const defaultSupportedSystems: readonly string[] = [
-  "x86_64-linux",
-  "aarch64-linux",
-  "i686-linux",
-  "riscv64-linux",
-];
+import { isPackage, type Package } from "./package.ts";
+import { type PackageSummary, packageSummary } from "./package-summary.ts";
 
 /** Words filled into lines of at most `width` characters. */
 function fill(text: string, width: number): string[] {
@@ -36,39 +29,28 @@ const OUTPUT_NOTES: Record<string, string> = {
 };
 
 /**
- * The record: one `field: value` a line; continuation lines start with `+ `.
+ * The record: one `field: value` a line; continuation lines start with `+ `. Takes a
+ * package or its summary (what the evaluation sandbox sends).
  * @example packageRecord(hello, { location: "modules/base.ts" }) // "name: hello\nversion: 2.12\n…"
  */
-export function packageRecord(pkg: Package, options: { location?: string } = {}): string {
-  const licenses: readonly License[] = Array.isArray(pkg.license)
-    ? (pkg.license as readonly License[])
-    : [pkg.license as License];
-  const dependencies = [
-    ...(pkg.inputs ?? []),
-    ...(pkg.nativeInputs ?? []),
-    ...(pkg.propagatedInputs ?? []),
-  ]
-    .map((input) => {
-      const [dependency, output] = Array.isArray(input)
-        ? (input as readonly [Package, string])
-        : [input as Package, "out"];
-      return `${dependency.name}@${dependency.version}${output === "out" ? "" : `:${output}`}`;
-    })
-    .filter((entry, index, all) => all.indexOf(entry) === index)
-    .sort();
+export function packageRecord(
+  pkg: Package | PackageSummary,
+  options: { location?: string } = {},
+): string {
+  const summary = isPackage(pkg) ? packageSummary(pkg) : pkg;
   const lines = [
-    `name: ${pkg.name}`,
-    `version: ${pkg.version}`,
+    `name: ${summary.name}`,
+    `version: ${summary.version}`,
     "outputs:",
-    ...(pkg.outputs ?? ["out"]).map((output) => `+ ${output}: ${OUTPUT_NOTES[output] ?? output}`),
-    `systems: ${(pkg.supportedSystems ?? defaultSupportedSystems).join(" ")}`,
-    `dependencies: ${dependencies.join(" ")}`.trimEnd(),
-    `location: ${options.location ?? pkg.location ?? "unknown"}`,
-    `homepage: ${pkg.homePage ?? ""}`.trimEnd(),
-    `license: ${licenses.map((license) => license.name).join(", ")}`,
-    `synopsis: ${pkg.synopsis}`,
+    ...summary.outputs.map((output) => `+ ${output}: ${OUTPUT_NOTES[output] ?? output}`),
+    `systems: ${summary.systems.join(" ")}`,
+    `dependencies: ${summary.dependencies.join(" ")}`.trimEnd(),
+    `location: ${options.location ?? summary.location ?? "unknown"}`,
+    `homepage: ${summary.homePage ?? ""}`.trimEnd(),
+    `license: ${summary.licenses.join(", ")}`,
+    `synopsis: ${summary.synopsis}`,
   ];
-  const description = fill(pkg.description, 70);
+  const description = fill(summary.description, 70);
   lines.push(`description: ${description[0] ?? ""}`.trimEnd());
   for (const line of description.slice(1)) lines.push(`+ ${line}`.trimEnd());
   return `${lines.join("\n")}\n`;

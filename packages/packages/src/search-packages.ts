@@ -6,8 +6,11 @@ import { PackageError } from "./package-error.ts";
 /** How much a match in each field weighs (name first, then synopsis, then description). */
 const WEIGHTS = { name: 4, synopsis: 3, description: 2 } as const;
 
-export interface SearchResult {
-  readonly package: Package;
+/** What search reads of a package: a Package, or the evaluation sandbox's summary of one. */
+export type Searchable = Pick<Package, "name" | "version" | "synopsis" | "description">;
+
+export interface SearchResult<P extends Searchable = Package> {
+  readonly package: P;
   readonly relevance: number;
 }
 
@@ -17,10 +20,10 @@ export interface SearchResult {
  * Regexps are case-insensitive.
  * @example searchPackages(packages, ["hello"])[0]?.package.name // "hello"
  */
-export function searchPackages(
-  packages: readonly Package[],
+export function searchPackages<P extends Searchable = Package>(
+  packages: readonly P[],
   patterns: readonly string[],
-): SearchResult[] {
+): SearchResult<P>[] {
   const regexps = patterns.map((pattern) => {
     try {
       return new RegExp(pattern, "gi");
@@ -28,7 +31,7 @@ export function searchPackages(
       throw new PackageError(`invalid regular expression ${JSON.stringify(pattern)}`, { cause });
     }
   });
-  const results: SearchResult[] = [];
+  const results: SearchResult<P>[] = [];
   for (const pkg of packages) {
     let relevance = 0;
     let everyMatches = true;

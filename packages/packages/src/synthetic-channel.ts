@@ -6,24 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { seededRandom } from "./seeded-random.ts";
 
 export interface SyntheticChannelOptions {
   /** Packages per module; 100 by default. */
   readonly perModule?: number;
   /** Seed of the pseudo-random graph; 1 by default. */
   readonly seed?: number;
-}
-
-/** A small, seeded pseudo-random generator (mulberry32): no Math.random, so runs repeat. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -37,7 +26,7 @@ export function writeSyntheticChannel(
   options: SyntheticChannelOptions = {},
 ): string[] {
   const perModule = options.perModule ?? 100;
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const moduleOf = (index: number) => `m${String(Math.floor(index / perModule)).padStart(4, "0")}`;
   // Times each package was chosen as an input, for preferential attachment.
   const popularity: number[] = [];

@@ -10,7 +10,7 @@ import type { CliConfig } from "../cli-config.ts";
 import { configOf } from "../global-config.ts";
 import { withStore } from "../open-store.ts";
 import { UsageError } from "../usage-error.ts";
-import { DEFAULT_CHANNEL_DIR } from "./packages.ts";
+import { CHANNEL_HELP, collectChannel } from "./packages.ts";
 
 interface BuildCommandOptions {
   maxJobs: string;
@@ -30,8 +30,9 @@ interface BuildCommandOptions {
   substitutes: boolean;
   file?: string;
   attribute?: string;
-  channel: string;
+  channel: string[];
   derivations?: boolean;
+  source?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -83,11 +84,15 @@ export function registerBuildCommand(program: Command): void {
     .option("--no-substitutes", "build everything locally, never fetch substitutes")
     .option("-f, --file <file>", "build the package exported by the TypeScript module FILE")
     .option("-A, --attribute <name>", "with -f: the export (or package name) to build")
-    .option("--channel <dir>", "channel that package names are looked up in", DEFAULT_CHANNEL_DIR)
+    .option("--channel <dir>", CHANNEL_HELP, collectChannel, [])
     .option("-d, --derivations", "print the .drv paths instead of building")
+    .option(
+      "-S, --source",
+      "build the packages' sources (the origins) instead of the packages; with -d, print their .drv",
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  kiln build /gnu/store/…-hello-2.12.drv\n  kiln build -M 2 --chroot-directory /bin/sh ./foo.drv\n  kiln build --log-file /gnu/store/…-hello-2.12.drv | less\n\nExit status: 0 when everything asked for was built or already valid, 1 otherwise.\n",
+      "\nWith a daemon running, packages are lowered here and their sources and .drv files sent to\nthe daemon, which builds them (as guix build does with guix-daemon).\n\nExamples:\n  kiln build hello\n  kiln build -S hello          # its source only\n  kiln build /gnu/store/…-hello-2.12.drv\n  kiln build -M 2 --chroot-directory /bin/sh ./foo.drv\n  kiln build --log-file /gnu/store/…-hello-2.12.drv | less\n\nExit status: 0 when everything asked for was built or already valid, 1 otherwise.\n",
     )
     .action(async (files: string[], options: BuildCommandOptions, command: Command) => {
       const config = configOf(command);
@@ -104,29 +109,43 @@ export function registerBuildCommand(program: Command): void {
           "nothing to build",
           "name derivations or packages, or pass -f FILE.ts",
         );
-      const { isPackageSpec: isName } = await import("@kiln/packages/resolve-build-targets");
       const { connectDaemon } = await import("../open-daemon.ts");
+      const { buildTargets } = await import("../build-targets.ts");
+      const { hostSystem } = await import("@kiln/builder/host-system");
+      const targetOptions = {
+        source: options.source,
+        system: options.system ?? hostSystem(),
+        file: options.file,
+        attribute: options.attribute,
+        channelDirs: async () => {
+          const { currentChannelDirs } = await import("../current-channels.ts");
+          return currentChannelDirs(command, options.channel);
+        },
+      };
       const client = await connectDaemon(config);
-      if (client && (options.file || files.some(isName))) {
-        client.close();
-        // TODO(issue 6): lower packages through the daemon (AddTextToStore of each .drv).
-        throw new UsageError(
-          "building packages by name through the daemon is not supported yet",
-          "build their .drv files (kiln build -d NAME as the store's owner), or stop the daemon",
-        );
-      }
       if (client) {
-        const { buildThroughDaemon } = await import("../build-through-daemon.ts");
+        const { addDerivationFile, buildThroughDaemon } = await import(
+          "../build-through-daemon.ts"
+        );
+        const { daemonStoreWriter } = await import("../daemon-store-writer.ts");
         if (options.chrootDirectory.length > 0 || options.disableChroot || options.substituteUrls) {
           process.stderr.write(
             "warning: sandbox and substitute settings are the daemon's; ignored here\n",
           );
         }
         try {
+          // Lowered here and sent to the daemon, as `guix build` does.
+          const targets = await buildTargets(daemonStoreWriter(client, config.storeDir), files, {
+            ...targetOptions,
+            addDerivation: (file) => addDerivationFile(client, config, file),
+          });
+          if (options.derivations) {
+            for (const path of targets.derivations) process.stdout.write(`${path}\n`);
+            return;
+          }
           const outputs = await buildThroughDaemon(
             client,
-            config,
-            files,
+            targets.drvPaths,
             {
               maxJobs,
               cores,
@@ -140,7 +159,8 @@ export function registerBuildCommand(program: Command): void {
             },
             process.stderr,
           );
-          for (const path of outputs) process.stdout.write(`${path}\n`);
+          const printed = targets.sources && !options.dryRun ? targets.sources : outputs;
+          for (const path of printed) process.stdout.write(`${path}\n`);
         } finally {
           client.close();
         }
@@ -151,28 +171,13 @@ export function registerBuildCommand(program: Command): void {
       const { describeDryRun } = await import("@kiln/builder/describe-dry-run");
       const { KilnError } = await import("@kiln/formats/kiln-error");
       await withStore(config, async (store) => {
-        const drvPaths: string[] = [];
-        const { isPackageSpec, resolveBuildTargets } = await import(
-          "@kiln/packages/resolve-build-targets"
-        );
-        const { hostSystem } = await import("@kiln/builder/host-system");
-        for (const file of files.filter((f) => !isPackageSpec(f)))
-          drvPaths.push(await storeDerivation(store, config, file));
-        const names = files.filter(isPackageSpec);
-        if (names.length > 0 || options.file) {
-          const system = options.system ?? hostSystem();
-          drvPaths.push(
-            ...(await resolveBuildTargets(names, {
-              store,
-              channelDir: options.channel,
-              system,
-              file: options.file,
-              attribute: options.attribute,
-            })),
-          );
-        }
+        const targets = await buildTargets(store, files, {
+          ...targetOptions,
+          addDerivation: (file) => storeDerivation(store, config, file),
+        });
+        const drvPaths = [...targets.drvPaths];
         if (options.derivations) {
-          for (const path of drvPaths) process.stdout.write(`${path}\n`);
+          for (const path of targets.derivations) process.stdout.write(`${path}\n`);
           return;
         }
         const buildUserPool = options.dryRun ? undefined : await buildUsers(options);
@@ -227,7 +232,9 @@ export function registerBuildCommand(program: Command): void {
           if (result.buildTreeKept)
             process.stderr.write(`note: keeping build directory ${result.buildTreeKept}\n`);
         }
-        for (const result of results) {
+        if (targets.sources && failed.length === 0)
+          for (const path of targets.sources) process.stdout.write(`${path}\n`);
+        for (const result of targets.sources ? [] : results) {
           if (
             result.requested &&
             result.status !== "failed" &&

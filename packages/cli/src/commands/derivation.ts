@@ -10,7 +10,8 @@ export function registerDerivationCommand(program: Command): void {
     .argument("<drv...>", ".drv files or .drv store paths")
     .action(async (files: string[], _options: unknown, command: Command) => {
       const { readFileSync } = await import("node:fs");
-      const { derivationToJson, parseDerivation } = await import("@kiln/formats");
+      const { derivationToJson } = await import("@kiln/formats/derivation-json");
+      const { parseDerivation } = await import("@kiln/formats/parse-derivation");
       const { logicalDrvPath, realFile } = await import("../derivation-files.ts");
       const config = configOf(command);
       const out: Record<string, unknown> = {};

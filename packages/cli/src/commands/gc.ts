@@ -51,6 +51,22 @@ const ACTIONS = [
   ["clearFailures", "--clear-failures"],
 ] as const;
 
+/** The actions the daemon does for us when one runs (the others use the store directly). */
+const DAEMON_ACTIONS = new Set<string>([
+  "collectGarbage",
+  "freeSpace",
+  "delete",
+  "listDead",
+  "listLive",
+  "listRoots",
+  "references",
+  "referrers",
+  "requisites",
+  "derivers",
+  "verify",
+  "optimize",
+]);
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiBs`;
 
 function yesNo(value: string | true | undefined, name: string, fallback: boolean): boolean {
@@ -126,46 +142,94 @@ export function registerGcCommand(program: Command): void {
         keepOutputs: yesNo(options.gcKeepOutputs, "gc-keep-outputs", false),
         keepDerivations: yesNo(options.gcKeepDerivations, "gc-keep-derivations", true),
       };
-      await withStore(config, async (store) => {
-        const out = (line: string) => process.stdout.write(`${line}\n`);
-        const info = (line: string) => process.stderr.write(`${line}\n`);
-        if (options.deleteGenerations !== undefined) {
-          const pattern = options.deleteGenerations === true ? "" : options.deleteGenerations;
-          const { parseDuration, findProfiles, deleteGenerations } = await import("@kiln/profiles");
-          if (pattern !== "" && parseDuration(pattern) === undefined) {
-            throw new UsageError(`"${pattern}" does not denote a duration`, "use e.g. 10d, 2w, 1m");
-          }
-          const uid = process.getuid?.();
-          for (const profile of findProfiles(store.config, { uid })) {
-            try {
-              const { deleted } = deleteGenerations(profile, pattern);
-              for (const link of deleted) info(`deleting ${link}`);
-            } catch (error) {
-              // A profile with nothing old enough is fine here, as in Guix.
-              if ((error as { code?: string }).code !== "ERR_PROFILE_NO_MATCH") throw error;
-            }
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      const info = (line: string) => process.stderr.write(`${line}\n`);
+      const deleteOldGenerations = async () => {
+        if (options.deleteGenerations === undefined) return;
+        const pattern = options.deleteGenerations === true ? "" : options.deleteGenerations;
+        const { parseDuration, findProfiles, deleteGenerations } = await import("@kiln/profiles");
+        if (pattern !== "" && parseDuration(pattern) === undefined) {
+          throw new UsageError(`"${pattern}" does not denote a duration`, "use e.g. 10d, 2w, 1m");
+        }
+        const uid = process.getuid?.();
+        for (const profile of findProfiles(config, { uid })) {
+          try {
+            const { deleted } = deleteGenerations(profile, pattern);
+            for (const link of deleted) info(`deleting ${link}`);
+          } catch (error) {
+            // A profile with nothing old enough is fine here, as in Guix.
+            if ((error as { code?: string }).code !== "ERR_PROFILE_NO_MATCH") throw error;
           }
         }
+      };
+      /** Bytes to free: 0 for all garbage; undefined when -F finds enough space already. */
+      const minFreedFor = async (): Promise<number | undefined> => {
+        const { parseSize } = await import("@kiln/gc/parse-size");
+        if (action === "freeSpace") {
+          const { statfsSync } = await import("node:fs");
+          const target = parseSize(options.freeSpace!);
+          const fs = statfsSync(config.realStoreDir);
+          const free = fs.bavail * fs.bsize;
+          if (free >= target) {
+            info(`already ${mib(free)} available on ${config.storeDir}, nothing to do`);
+            return undefined;
+          }
+          info(`freeing ${mib(target - free)}`);
+          return target - free;
+        }
+        return typeof options.collectGarbage === "string" ? parseSize(options.collectGarbage) : 0;
+      };
+      const verifyWords = () => {
+        const words =
+          options.verify === undefined || options.verify === true
+            ? []
+            : options.verify.split(",").filter(Boolean);
+        for (const word of words) {
+          if (word !== "repair" && word !== "contents") {
+            throw new UsageError(
+              `${word}: invalid '--verify' option`,
+              "use contents, repair or both",
+            );
+          }
+        }
+        return words;
+      };
+      // With a daemon, the daemon collects (it owns the store and knows its clients' roots).
+      const { connectDaemon } = await import("../open-daemon.ts");
+      const client = DAEMON_ACTIONS.has(action) ? await connectDaemon(config) : undefined;
+      if (client) {
+        try {
+          if (options.gcKeepOutputs !== undefined || options.gcKeepDerivations !== undefined)
+            info("warning: the daemon's own --gc-keep-outputs/--gc-keep-derivations apply");
+          await deleteOldGenerations();
+          const minFreed =
+            action === "collectGarbage" || action === "freeSpace" ? await minFreedFor() : 0;
+          if (minFreed === undefined) return;
+          const verify = action === "verify" ? verifyWords() : [];
+          const { gcThroughDaemon } = await import("../gc-through-daemon.ts");
+          await gcThroughDaemon(client, {
+            action,
+            config,
+            paths: paths.map((path) => storePathOfArgument(config, path)),
+            minFreed,
+            verify,
+            out,
+            info,
+          });
+        } finally {
+          client.close();
+        }
+        return;
+      }
+      await withStore(config, async (store) => {
+        await deleteOldGenerations();
         const storePaths = async () => paths.map((path) => storePathOfArgument(store.config, path));
         switch (action) {
           case "collectGarbage":
           case "freeSpace": {
-            const { collectGarbage, parseSize } = await import("@kiln/gc");
-            let minFreed = 0;
-            if (action === "freeSpace") {
-              const { statfsSync } = await import("node:fs");
-              const target = parseSize(options.freeSpace!);
-              const fs = statfsSync(store.config.realStoreDir);
-              const free = fs.bavail * fs.bsize;
-              if (free >= target) {
-                info(`already ${mib(free)} available on ${store.config.storeDir}, nothing to do`);
-                return;
-              }
-              minFreed = target - free;
-              info(`freeing ${mib(minFreed)}`);
-            } else if (typeof options.collectGarbage === "string") {
-              minFreed = parseSize(options.collectGarbage);
-            }
+            const { collectGarbage } = await import("@kiln/gc");
+            const minFreed = await minFreedFor();
+            if (minFreed === undefined) return;
             info("finding garbage collector roots...");
             info("deleting garbage...");
             const result = await collectGarbage(store, {
@@ -227,15 +291,7 @@ export function registerGcCommand(program: Command): void {
             for (const path of store.requisites(await storePaths())) out(path);
             return;
           case "verify": {
-            const words = options.verify === true ? [] : options.verify!.split(",").filter(Boolean);
-            for (const word of words) {
-              if (word !== "repair" && word !== "contents") {
-                throw new UsageError(
-                  `${word}: invalid '--verify' option`,
-                  "use contents, repair or both",
-                );
-              }
-            }
+            const words = verifyWords();
             const { verifyStore } = await import("@kiln/store/verify-store");
             const { KilnError } = await import("@kiln/formats/kiln-error");
             const report = await verifyStore(store, {

@@ -16,6 +16,7 @@ interface PublishFlags {
   cache?: string;
   cacheBypassThreshold: string;
   workers?: string;
+  serveProcesses?: string;
   ttl?: string;
   negativeTtl?: string;
   narPath: string;
@@ -42,20 +43,28 @@ const HELP_AFTER = `
 Endpoints:
   /nix-cache-info                StoreDir, WantMassQuery, Priority
   /<hash>.narinfo                signed with a Nix Sig: line and a Guix Signature: line
-  /<nar-path>/<method>/<item>    the nar, compressed (gzip, zstd); /<nar-path>/<item> uncompressed
+  /<nar-path>/<method>/<item>    the nar, compressed (gzip, zstd, lzip); /<nar-path>/<item> uncompressed
   /log/<drv>                     build log (Content-Encoding: gzip)
   /file/<name>/sha256/<nix32>    content of a flat fixed-output item
   /signing-key.pub  /metrics
 
 Each --compression gives one URL group in narinfos, in the order given. Guix clients
 choose among them; Nix 2.8 reads only one group and takes the LAST, so put the method
-meant for Nix clients last (e.g. -C gzip -C zstd). Levels: gzip 1-9, zstd 1-19
-(default 3); a bare number is a gzip level, 0 means none; lzip is not supported.
+meant for Nix clients last (e.g. -C gzip -C zstd). Levels: gzip and lzip 1-9, zstd
+1-19 (default 3); a bare number is a gzip level, 0 means none. lzip runs the lzip
+program, which must be installed. Items that are compressed files already (names
+ending in .gz, .xz, .bz2, .lz, .zip, …) are offered only uncompressed, as by Guix.
 
 With --cache, nars are compressed ahead of time ("baked") by --workers workers, and
 narinfos list the baked files' FileSize and FileHash. Until an item is baked its
 narinfo is a 404 ("We're baking it", max-age=300), except for items smaller than
---cache-bypass-threshold, which are served live meanwhile.
+--cache-bypass-threshold, which are served live meanwhile: a temporary narinfo
+(max-age=300, no compressed FileSize) and nars compressed at level 2 at most.
+
+--serve-processes N runs N processes on the port (the kernel spreads connections
+among them, SO_REUSEPORT), so that serving uses every core; --workers is about
+baking, as in guix publish. Each process opens the socket, then drops to --user.
+/metrics sums the counts of all processes; only the first one bakes.
 
 Durations: a number and s, h, d, w or m (30 days), e.g. 5d. Sizes: 500K, 10M, 1GiB.
 CONFIG_DIR is /etc/kiln, or $KILN_CONFIG_DIR.
@@ -96,6 +105,10 @@ export function registerPublishCommand(program: Command): void {
       "10M",
     )
     .option("--workers <n>", "with --cache: items baked at the same time (default: number of CPUs)")
+    .option(
+      "--serve-processes <n>",
+      "processes answering requests on the port (default: number of CPUs)",
+    )
     .option("--ttl <duration>", "Cache-Control max-age of narinfos and nars (e.g. 5d)")
     .option("--negative-ttl <duration>", "Cache-Control max-age of 404 answers (e.g. 1h)")
     .option("--nar-path <path>", "URL path prefix of nars", "nar")
@@ -119,7 +132,6 @@ export function registerPublishCommand(program: Command): void {
       const publish = await import("@kiln/publish");
       const { readSecretKey } = await import("@kiln/keys/signing-key");
       const { readPublicKey } = await import("@kiln/keys/read-public-key");
-      const { LocalStore } = await import("@kiln/store/local-store");
       const { kilnStateDir } = await import("@kiln/store/store-config");
       const { default: pino } = await import("pino");
       const config = configOf(command);
@@ -155,9 +167,18 @@ export function registerPublishCommand(program: Command): void {
       }
       const { readFileSync } = await import("node:fs");
       const logger = pino({ level: flags.logLevel }, pino.destination(2));
-      const store = LocalStore.open(config);
-      const server = await publish.startPublishServer({
-        store: publish.localPublishStore(store),
+      const serveProcesses =
+        flags.serveProcesses === undefined
+          ? availableParallelism()
+          : integer("--serve-processes", flags.serveProcesses, 1, 256);
+      const server = await publish.startPublishProcesses({
+        storeConfig: {
+          storeDir: config.storeDir,
+          realStoreDir: config.realStoreDir,
+          stateDir: config.stateDir,
+        },
+        serveProcesses,
+        logLevel: flags.logLevel,
         key,
         publicKeyText: readFileSync(publicKeyFile, "utf8"),
         keyName: flags.keyName,
@@ -183,6 +204,5 @@ export function registerPublishCommand(program: Command): void {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
-      store.close();
     });
 }

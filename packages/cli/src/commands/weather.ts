@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { TrustedKey } from "@kiln/formats/verify-narinfo";
 import type { ProxySettings, ServerWeather } from "@kiln/substituter";
 import type { Command } from "commander";
+import { formatBytes } from "../format-bytes.ts";
 import { configOf } from "../global-config.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -115,17 +116,6 @@ function proxyOf(command: Command): ProxySettings {
   };
 }
 
-function size(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 function percent(part: number, whole: number): string {
   return `${whole === 0 ? "0.0" : ((100 * part) / whole).toFixed(1)}%`;
 }
@@ -154,8 +144,8 @@ function formatWeather(
     const mean = times.reduce((sum, time) => sum + time, 0) / Math.max(1, times.length);
     const atLeast = report.fileSizeKnown < have ? "at least " : "";
     text += `  ${percent(have, paths.length)} substitutes available (${have} of ${paths.length})\n`;
-    text += `  ${atLeast}${size(report.fileSize)} of nars (compressed)\n`;
-    text += `  ${size(report.narSize)} on disk (uncompressed)\n`;
+    text += `  ${atLeast}${formatBytes(report.fileSize, { separator: " " })} of nars (compressed)\n`;
+    text += `  ${formatBytes(report.narSize, { separator: " " })} on disk (uncompressed)\n`;
     text += `  ${(mean / 1000).toFixed(3)} seconds per request (mean), ${(median(times) / 1000).toFixed(3)} (median), ${(report.elapsed / 1000).toFixed(3)} seconds in total\n`;
     text += `  ${(times.length / Math.max(report.elapsed / 1000, 1e-6)).toFixed(1)} requests per second\n`;
     if (report.signed !== undefined)

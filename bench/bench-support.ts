@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@kiln/packages/seeded-random";
 
 export const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 export const DATA = join(REPO, ".bench-data");
@@ -52,21 +53,9 @@ function measure(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-/** Deterministic 32-bit generator (mulberry32), so every machine builds the same tree. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Adds generated files under `dir` until the tree has the target file count and size. */
 function topUp(dir: string, have: { files: number; bytes: number }): void {
-  const next = random(42);
+  const next = seededRandom(42);
   // AES-CTR keystream: incompressible, reproducible and fast to produce.
   const stream = createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
   const sizes: number[] = [];

@@ -6,17 +6,25 @@
  * The builder is a static busybox added to both stores as a store path, so neither side
  * binds host directories into its sandboxes. Each round instantiates fresh derivations
  * (a salt in the name) with real Nix, imports them into the Kiln store (untimed), then
- * times the two builds. Medians over the rounds.
+ * times the two builds, wall clock and CPU (user + system of the whole process tree, from
+ * this process's children times). Medians over the rounds.
  *
  *   npm run bench:build
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, REPO } from "./bench-support.ts";
 
-const ROUNDS = 3;
+const ROUNDS = 5;
+
+/** CPU seconds (user + system) of this process's waited-for children so far. */
+function childrenCpu(): number {
+  // /proc/self/stat: fields 16 and 17 are cutime and cstime, in clock ticks (100/s).
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
 const scratch = mkdtempSync(join(tmpdir(), "kiln-bench-build-"));
 const nixUri = `local?store=/nix/store&state=${scratch}/nix/state&log=${scratch}/nix/log&real=${scratch}/nix/store`;
 const nixEnv = { ...process.env, NIX_CONF_DIR: scratch };
@@ -55,9 +63,17 @@ function expression(kind: "independent" | "chain", salt: string): string {
     in [ (chain 50) ]`;
 }
 
-const results: Record<string, { kiln: number[]; nix: number[]; count: number }> = {
-  "200 independent": { kiln: [], nix: [], count: 200 },
-  "chain of 50": { kiln: [], nix: [], count: 50 },
+interface Series {
+  kiln: number[];
+  nix: number[];
+  kilnCpu: number[];
+  nixCpu: number[];
+  count: number;
+}
+const series = (count: number): Series => ({ kiln: [], nix: [], kilnCpu: [], nixCpu: [], count });
+const results: Record<string, Series> = {
+  "200 independent": series(200),
+  "chain of 50": series(50),
 };
 for (let round = 0; round < ROUNDS; round++) {
   for (const [label, kind] of [
@@ -80,17 +96,24 @@ for (let round = 0; round < ROUNDS; round++) {
       nix("nix-store", ["--export", ...closure]),
     );
     let start = performance.now();
+    let cpu = childrenCpu();
     run(process.execPath, [kiln, "build", "--max-jobs", "2", ...drvs], kilnEnv);
     results[label].kiln.push(performance.now() - start);
+    results[label].kilnCpu.push(childrenCpu() - cpu);
     start = performance.now();
+    cpu = childrenCpu();
     nix("nix-store", ["--realise", "--max-jobs", "2", "--option", "sandbox", "true", ...drvs]);
     results[label].nix.push(performance.now() - start);
+    results[label].nixCpu.push(childrenCpu() - cpu);
   }
 }
-for (const [label, { kiln: k, nix: n, count }] of Object.entries(results)) {
+for (const [label, { kiln: k, nix: n, kilnCpu, nixCpu, count }] of Object.entries(results)) {
   const kilnRate = count / (median(k) / 1000);
   const nixRate = count / (median(n) / 1000);
   console.log(
     `${label.padEnd(16)} kiln ${kilnRate.toFixed(1).padStart(6)} builds/s   nix ${nixRate.toFixed(1).padStart(6)} builds/s   ratio kiln/nix = ${(kilnRate / nixRate).toFixed(2)} (target >= 2.00; median of ${ROUNDS})`,
+  );
+  console.log(
+    `${"".padEnd(16)} cpu: kiln ${median(kilnCpu).toFixed(2)} s   nix ${median(nixCpu).toFixed(2)} s   ratio nix/kiln = ${(median(nixCpu) / median(kilnCpu)).toFixed(2)}`,
   );
 }

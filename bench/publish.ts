@@ -9,9 +9,11 @@
  *
  *   npm run bench:publish            (needs nginx and wrk: apt-get install nginx wrk)
  *
- * kiln publish runs in its own process (`--serve`, the library's startPublishServer
- * with the options `kiln publish -C zstd:3 -C none -c DIR` gives), so wrk's load is not
- * measured against the benchmark's own event loop.
+ * kiln publish runs in its own processes (`--serve`, the library's
+ * startPublishProcesses with the options `kiln publish -C zstd:3 -C none -c DIR` gives,
+ * `--serve-processes` one per CPU as nginx's `worker_processes auto`, or
+ * KILN_SERVE_PROCESSES), so wrk's load is not measured against the benchmark's own
+ * event loop.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -66,7 +68,6 @@ function haveTools(): boolean {
 
 /** Child mode: `node bench/publish.ts --serve STATE_JSON` runs kiln publish and prints its URL. */
 async function serve(configText: string): Promise<void> {
-  const { LocalStore } = await import("@kiln/store/local-store");
   const { readSecretKey } = await import("@kiln/keys/signing-key");
   const publish = await import("@kiln/publish");
   const config = JSON.parse(configText) as {
@@ -76,9 +77,9 @@ async function serve(configText: string): Promise<void> {
     secretKeyFile: string;
     cacheDir: string;
   };
-  const store = LocalStore.open(config);
-  const server = await publish.startPublishServer({
-    store: publish.localPublishStore(store),
+  const server = await publish.startPublishProcesses({
+    storeConfig: config,
+    serveProcesses: Number(process.env.KILN_SERVE_PROCESSES ?? availableParallelism()),
     key: readSecretKey(config.secretKeyFile),
     port: 0,
     compressions: ["zstd:3", "none"].map(publish.parseCompression),
@@ -193,8 +194,8 @@ async function main(): Promise<void> {
       createWriteStream(join(nginxRoot, "nar", baseName)),
     );
     const zstdSize = Number(/FileSize: (\d+)/.exec(narinfo)![1]);
-    // nginx as usually deployed (a worker per CPU), and with one worker: kiln publish is
-    // one event loop, so the second comparison is per core.
+    // nginx as usually deployed (a worker per CPU, as kiln publish --serve-processes
+    // defaults to), and with one worker, the comparison per core.
     const peers = [
       { name: "nginx auto", ...startNginx(nginxRoot, join(scratch, "nginx-auto"), "auto") },
       { name: "nginx 1 worker", ...startNginx(nginxRoot, join(scratch, "nginx-1"), 1) },

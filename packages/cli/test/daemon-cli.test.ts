@@ -160,6 +160,7 @@ test("bad flags are usage errors", async () => {
     [["--listen", "host:99999"], /is not a TCP port/],
     [["--gc-keep-outputs", "maybe"], /takes yes or no/],
     [["--log-compression", "zip"], /gzip, bzip2 or none/],
+    [["--busy-poll", "-5"], /--busy-poll must be a whole number/],
   ] as const) {
     const daemon = runDaemon([...args], env);
     assert.notEqual(await daemon.exited, 0, args.join(" "));

@@ -62,6 +62,8 @@ export interface DaemonOptions {
   readonly signArchive?: (digest: Uint8Array) => string;
   /** The version told to clients that ask (protocol 1.33+). */
   readonly nixVersion?: string;
+  /** Microseconds the event loop keeps polling after each answer (see BusyPoll); default 200, 0: off. */
+  readonly busyPollMicros?: number;
 }
 
 export type ResolvedDaemonOptions = Required<
@@ -83,6 +85,7 @@ export type ResolvedDaemonOptions = Required<
     | "logCompression"
     | "hostEnv"
     | "nixVersion"
+    | "busyPollMicros"
   >
 > &
   Pick<DaemonOptions, "buildUserPool" | "substituter" | "system" | "bwrap" | "signArchive">;
@@ -121,6 +124,7 @@ export function resolveDaemonOptions(
     logCompression: options.logCompression ?? "gzip",
     hostEnv: options.hostEnv ?? {},
     nixVersion: options.nixVersion ?? "2.8.0 (Kiln 0.1.0)",
+    busyPollMicros: options.busyPollMicros ?? 200,
     buildUserPool: options.buildUserPool,
     substituter: options.substituter,
     system: options.system,

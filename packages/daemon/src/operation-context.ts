@@ -12,6 +12,7 @@
 import type { FrameReader } from "@kiln/formats/worker-protocol-framing";
 import type { LocalStore } from "@kiln/store/local-store";
 import type { BuildCoordinator } from "./build-coordinator.ts";
+import type { BusyPoll } from "./busy-poll.ts";
 import type { ClientSettings } from "./client-settings.ts";
 import type { ConnectionOutput } from "./connection-output.ts";
 import type { DaemonMetrics } from "./daemon-metrics.ts";
@@ -41,6 +42,8 @@ export interface DaemonContext {
   readonly metrics: DaemonMetrics;
   /** Path info for queries, cached while the database is unchanged. */
   readonly pathInfo: PathInfoCache;
+  /** Keeps the loop awake briefly after each answer (`--busy-poll`). */
+  readonly busyPoll: BusyPoll;
 }
 
 export interface ClientSession {

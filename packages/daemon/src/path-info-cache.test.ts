@@ -20,6 +20,7 @@ test("cached answers follow every commit to the database", async () => {
   const store = LocalStore.open(config);
   const cache = new PathInfoCache(store);
   try {
+    assert.equal(cache.readsWalIndex, true, "the cache should watch the WAL index, not fall back");
     const path = await store.addTextToStore("cached", "cached\n");
     assert.deepEqual(cache.get(path), store.db.queryPathInfo(path));
     assert.equal(cache.isValid(path), true);

@@ -103,7 +103,11 @@ export async function serveConnection(
   const closed = new AbortController();
   socket.once("close", () => closed.abort());
   let idle: OperationContext | undefined;
-  pump(socket, reader, (chunk) => idle !== undefined && answerDirectly(chunk, idle));
+  pump(socket, reader, (chunk) => {
+    if (idle === undefined || !answerDirectly(chunk, idle)) return false;
+    daemon.busyPoll.answered();
+    return true;
+  });
   const log = daemon.logger;
   daemon.metrics.connections.inc();
   let session: ClientSession | undefined;
@@ -168,6 +172,7 @@ export async function serveConnection(
         );
       }
       out.flush();
+      daemon.busyPoll.answered();
     }
   } catch (error) {
     // The handshake or the framing broke: tell the client if we can, then drop it.

@@ -25,6 +25,7 @@ import { BuildUserPool } from "@kiln/builder/build-user-pool";
 import { readBuildUsers } from "@kiln/builder/build-users";
 import type { LocalStore } from "@kiln/store/local-store";
 import { BuildCoordinator } from "./build-coordinator.ts";
+import { BusyPoll } from "./busy-poll.ts";
 import { DaemonError } from "./daemon-error.ts";
 import { DaemonMetrics } from "./daemon-metrics.ts";
 import { type DaemonOptions, type ListenEndpoint, resolveDaemonOptions } from "./daemon-options.ts";
@@ -169,6 +170,7 @@ export async function startDaemon(
     gcLock: new ReadWriteLock(),
     metrics: new DaemonMetrics({ pendingBuilds: () => builds.pending }),
     pathInfo: new PathInfoCache(store),
+    busyPoll: new BusyPoll(resolved.busyPollMicros),
   };
   const sockets = new Set<Socket>();
   const served = new Set<Promise<void>>();
@@ -239,6 +241,7 @@ export async function startDaemon(
       await stopped;
       tempRoots.closeAll();
       daemon.pathInfo.close();
+      daemon.busyPoll.stop();
       for (const file of socketFiles) rmSync(file, { force: true });
       logger.info({}, "daemon stopped");
     },

@@ -24,6 +24,7 @@ interface DaemonFlags {
   substituteUrls?: string;
   trustedPublicKey: string[];
   logCompression: string;
+  busyPoll: string;
   debug?: boolean;
 }
 
@@ -96,6 +97,11 @@ export function registerDaemonCommand(program: Command): void {
       "--log-compression <type>",
       "gzip, bzip2 or none (build logs are kept gzip-compressed)",
       "gzip",
+    )
+    .option(
+      "--busy-poll <microseconds>",
+      "keep polling this long after each answer instead of sleeping; 0: off",
+      "200",
     )
     .option("--debug", "log every connection and operation")
     .addHelpText(
@@ -173,6 +179,7 @@ Examples:
           substituter,
           trustedPublicKeys: flags.trustedPublicKey,
           logCompression,
+          busyPollMicros: count("--busy-poll", flags.busyPoll, 0),
           hostEnv: env,
           logger,
         });

@@ -92,6 +92,24 @@ test("kiln hash -S nar equals nix hash path, in every algorithm", (t) => {
   }
 });
 
+test("the plain kiln hash -S nar (its fast path) prints and fails as the full command does", () => {
+  const dir = sampleTree();
+  const missing = join(scratch, "no-such-tree");
+  // `-f nix-base32` is the default, but naming it sends the line through the full CLI.
+  const full = runKiln(["hash", "-S", "nar", "-f", "nix-base32", dir, dir]);
+  const fast = runKiln(["hash", "-S", "nar", dir, dir]);
+  assert.equal(fast.status, 0);
+  assert.equal(fast.stdout, full.stdout);
+  assert.match(fast.stdout, /^[0-9a-df-np-sv-z]{52}\n[0-9a-df-np-sv-z]{52}\n$/);
+  const fullMissing = runKiln(["hash", "-S", "nar", "-f", "nix-base32", dir, missing]);
+  const fastMissing = runKiln(["hash", "-r", dir, missing]);
+  assert.notEqual(fastMissing.status, 0);
+  assert.equal(fastMissing.status, fullMissing.status);
+  assert.equal(fastMissing.stdout, fullMissing.stdout);
+  assert.equal(fastMissing.stderr, fullMissing.stderr);
+  assert.match(fastMissing.stderr, /no-such-tree/);
+});
+
 test("kiln store path predicts what nix-store --add and --add-fixed produce, in /nix/store and /gnu/store", (t) => {
   if (!requirePeer(t, "nix-store")) return;
   const dir = sampleTree();

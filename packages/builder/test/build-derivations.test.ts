@@ -28,6 +28,7 @@ import { buildLogPath } from "../src/build-log.ts";
 import type { BuildOptions, BuildResult } from "../src/build-options.ts";
 import { describeDryRun } from "../src/describe-dry-run.ts";
 import { readBuildLog } from "../src/read-build-log.ts";
+import { assertAbsent, assertFailedWith } from "./build-assertions.ts";
 import {
   type BuildTestStore,
   createBuildTestStore,
@@ -53,21 +54,6 @@ async function build(drvPaths: string[], options: BuildOptions = {}) {
 
 const bwrap = (ctx: Parameters<typeof requirePeer>[0]) => requirePeer(ctx, "bwrap", "bubblewrap");
 
-/** Nothing of `path` in the store: not valid, no files, no temporary copy beside it. */
-function assertAbsent(path: string) {
-  assert.equal(t.store.isValidPath(path), false, `${path} is not valid`);
-  const base = path.slice("/nix/store/".length);
-  const left = readdirSync(t.store.config.realStoreDir).filter((name) => name.startsWith(base));
-  assert.deepEqual(left, [], `nothing of ${path} is left in the store`);
-}
-
-function failedWith(result: BuildResult, code: string, pattern: RegExp) {
-  assert.equal(result.status, "failed", `${result.drvPath}: ${result.status}`);
-  assert.ok(result.error instanceof KilnError);
-  assert.equal(result.error.code, code, result.error.message);
-  assert.match(result.error.message, pattern);
-}
-
 describe("building derivations", { concurrency: true }, () => {
   test("a chain is built dependencies first; references are exactly what the outputs hold", async (ctx) => {
     if (!bwrap(ctx)) return;
@@ -91,7 +77,7 @@ describe("building derivations", { concurrency: true }, () => {
       describeDryRun(dry.results),
       `these 3 derivations will be built:\n  ${c.drvPath}\n  ${b.drvPath}\n  ${a.drvPath}\n`,
     );
-    assertAbsent(aOut);
+    assertAbsent(t.store, aOut);
 
     const { results } = await build([a.drvPath], { maxJobs: 2 });
     assert.deepEqual(
@@ -204,7 +190,7 @@ describe("building derivations", { concurrency: true }, () => {
         [a.drvPath, "would-build"],
       ],
     );
-    assertAbsent(t.output(b.drv));
+    assertAbsent(t.store, t.output(b.drv));
   });
 
   test("several outputs: cross and self references, registered together", async (ctx) => {
@@ -228,9 +214,13 @@ describe("building derivations", { concurrency: true }, () => {
     if (!bwrap(ctx)) return;
     const m = await add({ name: "half", outputs: ["out", "dev"], script: "echo out > $out" });
     const { get } = await build([m.drvPath]);
-    failedWith(get(m.drvPath), "ERR_MISSING_OUTPUT", /failed to produce output path .*-half-dev/);
-    assertAbsent(t.output(m.drv, "out"));
-    assertAbsent(t.output(m.drv, "dev"));
+    assertFailedWith(
+      get(m.drvPath),
+      "ERR_MISSING_OUTPUT",
+      /failed to produce output path .*-half-dev/,
+    );
+    assertAbsent(t.store, t.output(m.drv, "out"));
+    assertAbsent(t.store, t.output(m.drv, "dev"));
   });
 
   test("a failing build: nothing registered or left, log kept, dependents not built", async (ctx) => {
@@ -246,11 +236,15 @@ describe("building derivations", { concurrency: true }, () => {
     });
     const { get } = await build([dependent.drvPath], { keepFailed: false });
     const failed = get(bad.drvPath);
-    failedWith(failed, "ERR_BUILD_FAILED", /^builder for .*-bad\.drv failed with exit code 3$/);
-    assertAbsent(t.output(bad.drv));
+    assertFailedWith(
+      failed,
+      "ERR_BUILD_FAILED",
+      /^builder for .*-bad\.drv failed with exit code 3$/,
+    );
+    assertAbsent(t.store, t.output(bad.drv));
     assert.equal(get(dependent.drvPath).status, "dependency-failed");
     assert.equal(get(dependent.drvPath).failedDependency, bad.drvPath);
-    assertAbsent(t.output(dependent.drv));
+    assertAbsent(t.store, t.output(dependent.drv));
     // It may have been set up while bad ran; it never started, so it has no log.
     assert.equal(get(dependent.drvPath).logPath, undefined);
     assert.equal(existsSync(buildLogPath(t.store.config, dependent.drvPath)), false);
@@ -269,7 +263,7 @@ describe("building derivations", { concurrency: true }, () => {
     const stopped = await build([bad.drvPath, other.drvPath], { maxJobs: 1 });
     assert.equal(stopped.get(bad.drvPath).status, "failed");
     assert.equal(stopped.get(other.drvPath).status, "skipped");
-    assertAbsent(t.output(other.drv));
+    assertAbsent(t.store, t.output(other.drv));
     const going = await build([bad.drvPath, other.drvPath], { maxJobs: 1, keepGoing: true });
     assert.equal(going.get(bad.drvPath).status, "failed");
     assert.equal(going.get(other.drvPath).status, "built");
@@ -283,7 +277,7 @@ describe("building derivations", { concurrency: true }, () => {
     assert.equal(result.status, "failed");
     assert.ok(result.buildTreeKept?.startsWith(join(t.store.config.stateDir, "kiln", "builds")));
     assert.equal(readFileSync(join(result.buildTreeKept!, "notes"), "utf8"), "notes\n");
-    assertAbsent(t.output(bad.drv));
+    assertAbsent(t.store, t.output(bad.drv));
   });
 
   test("timeout and max-silent-time kill the build and register nothing", async (ctx) => {
@@ -294,10 +288,14 @@ describe("building derivations", { concurrency: true }, () => {
       build([slow.drvPath], { timeout: 0.5 }),
       build([quiet.drvPath], { maxSilentTime: 0.5 }),
     ]);
-    failedWith(timedOut.get(slow.drvPath), "ERR_BUILD_TIMEOUT", /timed out after 0.5 seconds$/);
-    failedWith(silent.get(quiet.drvPath), "ERR_BUILD_SILENT", /after 0.5 seconds of silence/);
-    assertAbsent(t.output(slow.drv));
-    assertAbsent(t.output(quiet.drv));
+    assertFailedWith(
+      timedOut.get(slow.drvPath),
+      "ERR_BUILD_TIMEOUT",
+      /timed out after 0.5 seconds$/,
+    );
+    assertFailedWith(silent.get(quiet.drvPath), "ERR_BUILD_SILENT", /after 0.5 seconds of silence/);
+    assertAbsent(t.store, t.output(slow.drv));
+    assertAbsent(t.store, t.output(quiet.drv));
   });
 
   test("max-jobs 2 runs two builds at once, max-jobs 1 one after the other", async (ctx) => {
@@ -435,9 +433,9 @@ describe("fixed-output derivations", { concurrency: true }, () => {
       fixed: { hashAlgo: "r:sha1", hash: "0".repeat(40) },
     });
     const result = (await build([wrong.drvPath])).get(wrong.drvPath);
-    failedWith(result, "ERR_HASH_MISMATCH", /got: +sha1:/);
+    assertFailedWith(result, "ERR_HASH_MISMATCH", /got: +sha1:/);
     const actual = /got: +sha1:[0-9a-z]+ \(base16 ([0-9a-f]{40})\)/.exec(result.error!.message)![1];
-    assertAbsent(t.output(wrong.drv));
+    assertAbsent(t.store, t.output(wrong.drv));
     const right = await add({ name: "tree", script, fixed: { hashAlgo: "r:sha1", hash: actual } });
     assert.equal((await build([right.drvPath])).get(right.drvPath).status, "built");
     const out = t.output(right.drv);
@@ -462,7 +460,7 @@ describe("fixed-output derivations", { concurrency: true }, () => {
       fixed: { hashAlgo: "sha256", hash: toHex(sha256.digest) },
     });
     const result = (await build([d.drvPath])).get(d.drvPath);
-    failedWith(
+    assertFailedWith(
       result,
       "ERR_HASH_MISMATCH",
       /specified: sha256:[0-9a-z]{52} \(base16 [0-9a-f]{64}\)\n {2}got: +sha256:/,
@@ -471,7 +469,7 @@ describe("fixed-output derivations", { concurrency: true }, () => {
     assert.ok(
       result.error!.message.includes(toHex(hashBytes("sha256", "something else\n").digest)),
     );
-    assertAbsent(t.output(d.drv));
+    assertAbsent(t.store, t.output(d.drv));
   });
 });
 
@@ -493,7 +491,7 @@ describe("--check", { concurrency: true }, () => {
     const narHash = t.store.queryPathInfo(out)!.narHash;
     const original = readFileSync(t.store.realPath(out), "utf8");
     const result = (await build([d.drvPath], { check: true, keepFailed: true })).get(d.drvPath);
-    failedWith(
+    assertFailedWith(
       result,
       "ERR_NOT_DETERMINISTIC",
       /may not be deterministic: output .*-random differs/,
@@ -509,8 +507,8 @@ describe("--check", { concurrency: true }, () => {
     if (!bwrap(ctx)) return;
     const d = await add({ name: "unbuilt", script: "echo > $out" });
     const result = (await build([d.drvPath], { check: true })).get(d.drvPath);
-    failedWith(result, "ERR_MISSING_INPUT", /not valid, so checking is not possible/);
-    assertAbsent(t.output(d.drv));
+    assertFailedWith(result, "ERR_MISSING_INPUT", /not valid, so checking is not possible/);
+    assertAbsent(t.store, t.output(d.drv));
   });
 });
 
@@ -547,7 +545,7 @@ describe("bad input", { concurrency: true }, () => {
   test("another system, a builtin, an unreachable builder: the build fails and says why", async (ctx) => {
     if (!bwrap(ctx)) return;
     const other = await add({ name: "arm", script: "true", system: "aarch64-linux" });
-    failedWith(
+    assertFailedWith(
       (await build([other.drvPath])).get(other.drvPath),
       "ERR_WRONG_SYSTEM",
       /cannot build .* on this system/,
@@ -558,13 +556,13 @@ describe("bad input", { concurrency: true }, () => {
       args: [],
       system: "builtin",
     });
-    failedWith(
+    assertFailedWith(
       (await build([builtin.drvPath])).get(builtin.drvPath),
       "ERR_UNSUPPORTED",
       /not supported yet/,
     );
     const host = await add({ name: "host-sh", builder: "/bin/sh", args: ["-c", "echo > $out"] });
-    failedWith(
+    assertFailedWith(
       (await build([host.drvPath])).get(host.drvPath),
       "ERR_MISSING_BUILDER",
       /neither in the store nor in a chroot/,
@@ -595,7 +593,7 @@ describe("bad input", { concurrency: true }, () => {
       buildDerivations(readOnly, [d.drvPath]),
       rejects(/cannot write to the store at .*no-such-store/, "ERR_STORE_NOT_WRITABLE"),
     );
-    assertAbsent(t.output(d.drv));
+    assertAbsent(t.store, t.output(d.drv));
     assert.equal(existsSync(join(t.root, "no-such-store")), false);
   });
 });

@@ -27,6 +27,7 @@ import { buildDerivations } from "../src/build-derivations.ts";
 import type { BuildOptions, BuildResult } from "../src/build-options.ts";
 import { BuildUserPool } from "../src/build-user-pool.ts";
 import { readBuildLog } from "../src/read-build-log.ts";
+import { assertAbsent, assertFailedWith } from "./build-assertions.ts";
 import { type BuildTestStore, createBuildTestStore } from "./build-test-store.ts";
 
 let t: BuildTestStore;
@@ -84,21 +85,6 @@ async function buildLog(drvPath: string): Promise<string> {
   return text(readBuildLog(t.store.config, t.store.db, drvPath)!);
 }
 
-/** Nothing of `path` in the store: not valid, no files, no temporary copy beside it. */
-function assertAbsent(path: string) {
-  assert.equal(t.store.isValidPath(path), false, `${path} is not valid`);
-  const base = path.slice("/nix/store/".length);
-  const left = readdirSync(t.store.config.realStoreDir).filter((name) => name.startsWith(base));
-  assert.deepEqual(left, [], `nothing of ${path} is left in the store`);
-}
-
-function failedWith(result: BuildResult, code: string, pattern: RegExp) {
-  assert.equal(result.status, "failed", `${result.drvPath}: ${result.status}`);
-  assert.ok(result.error instanceof KilnError);
-  assert.equal(result.error.code, code, result.error.message);
-  assert.match(result.error.message, pattern);
-}
-
 function hashFromHex(hex: string) {
   return { algorithm: "sha256" as const, digest: Buffer.from(hex, "hex") };
 }
@@ -150,11 +136,11 @@ describe("builtin:git-download", () => {
       wrong,
     );
     const result = await buildOne(drvPath);
-    failedWith(result, "ERR_HASH_MISMATCH", /hash mismatch/);
+    assertFailedWith(result, "ERR_HASH_MISMATCH", /hash mismatch/);
     const message = result.error!.message;
     assert.ok(message.includes(formatHashNix32(hashFromHex(wrong))), message);
     assert.ok(message.includes(formatHashNix32(hashFromHex(hashes[0]!))), message);
-    assertAbsent(t.output(drv));
+    assertAbsent(t.store, t.output(drv));
   });
 
   test("an unknown commit fails clearly", async (ctx) => {
@@ -166,9 +152,9 @@ describe("builtin:git-download", () => {
       "2".repeat(64),
     );
     const result = await buildOne(drvPath);
-    failedWith(result, "ERR_BUILD_FAILED", new RegExp(`commit ${missing} is not in file://`));
+    assertFailedWith(result, "ERR_BUILD_FAILED", new RegExp(`commit ${missing} is not in file://`));
     assert.ok(result.error?.hint, "with a hint");
-    assertAbsent(t.output(drv));
+    assertAbsent(t.store, t.output(drv));
   });
 
   test("only fixed-output derivations with a recursive hash may use it", async () => {
@@ -177,8 +163,8 @@ describe("builtin:git-download", () => {
       commit: commits[0]!,
     });
     const result = await buildOne(drvPath);
-    failedWith(result, "ERR_BAD_DERIVATION", /is not a fixed-output derivation/);
-    assertAbsent(t.output(drv));
+    assertFailedWith(result, "ERR_BAD_DERIVATION", /is not a fixed-output derivation/);
+    assertAbsent(t.store, t.output(drv));
     const flat = await t.addDerivation({
       name: "flat-checkout",
       builder: "builtin:git-download",
@@ -186,7 +172,7 @@ describe("builtin:git-download", () => {
       env: { url: `file://${repo.dir}`, commit: commits[0]! },
       fixed: { hashAlgo: "sha256", hash: hashes[0]! },
     });
-    failedWith(await buildOne(flat.drvPath), "ERR_BAD_DERIVATION", /must be recursive/);
+    assertFailedWith(await buildOne(flat.drvPath), "ERR_BAD_DERIVATION", /must be recursive/);
     const other = await t.addDerivation({
       name: "other-builtin",
       builder: "builtin:fetchurl",
@@ -194,7 +180,7 @@ describe("builtin:git-download", () => {
       env: { url: "https://example.org/x" },
       fixed: { hashAlgo: "sha256", hash: hashes[0]! },
     });
-    failedWith(await buildOne(other.drvPath), "ERR_UNSUPPORTED", /builtin:fetchurl/);
+    assertFailedWith(await buildOne(other.drvPath), "ERR_UNSUPPORTED", /builtin:fetchurl/);
   });
 
   test("options cannot be smuggled in through the url or the commit", async () => {
@@ -204,7 +190,7 @@ describe("builtin:git-download", () => {
       { url: '"file://unterminated', commit: commits[0]! },
     ]) {
       const { drvPath } = await checkout("bad-env", env, "3".repeat(64));
-      failedWith(await buildOne(drvPath), "ERR_BAD_DERIVATION", /builtin:git-download/);
+      assertFailedWith(await buildOne(drvPath), "ERR_BAD_DERIVATION", /builtin:git-download/);
     }
   });
 
@@ -229,7 +215,7 @@ describe("builtin:git-download", () => {
       { url: `file://${repo.dir}`, commit: third },
       hash,
     );
-    failedWith(
+    assertFailedWith(
       await buildOne(asRoot.drvPath, { buildUserPool: pool, buildDir }),
       "ERR_BUILD_FAILED",
       /dubious ownership/,

@@ -6,15 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
@@ -25,7 +17,7 @@ import { makeFixedOutputPath } from "@kiln/formats/make-store-path";
 import { requirePeer } from "@kiln/testkit";
 import { buildDerivations } from "../src/build-derivations.ts";
 import { buildLogPath } from "../src/build-log.ts";
-import type { BuildOptions, BuildResult } from "../src/build-options.ts";
+import type { BuildOptions } from "../src/build-options.ts";
 import { describeDryRun } from "../src/describe-dry-run.ts";
 import { readBuildLog } from "../src/read-build-log.ts";
 import { assertAbsent, assertFailedWith } from "./build-assertions.ts";

@@ -21,7 +21,6 @@ import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
 import { formatHashNix32, toHex } from "@kiln/formats/hash";
 import { hashPath } from "@kiln/formats/hash-path";
-import { KilnError } from "@kiln/formats/kiln-error";
 import { type GitRepository, makeGitRepository, requirePeer } from "@kiln/testkit";
 import { buildDerivations } from "../src/build-derivations.ts";
 import type { BuildOptions, BuildResult } from "../src/build-options.ts";

@@ -16,7 +16,7 @@ import { toBase64 } from "@kiln/formats/hash";
 import { decodeNix32 } from "@kiln/formats/nix32";
 import { importPaths } from "@kiln/store/import-paths";
 import { LocalStore } from "@kiln/store/local-store";
-import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+import { createPrivateNixStore, realiseWithNix, requirePeer } from "@kiln/testkit";
 import { buildDerivations } from "../src/build-derivations.ts";
 
 // Both sides see the same host paths read-only (Nix's sandbox-paths, Kiln's chroot dirs).
@@ -72,20 +72,7 @@ test("passAsFile and exportReferencesGraph builds match nix-store --realise", as
     for (const result of results)
       assert.equal(result.status, "built", `${result.drvPath}: ${result.error?.message}`);
 
-    const realised = nix
-      .run("nix-store", [
-        "--realise",
-        ...drvs,
-        "--option",
-        "sandbox",
-        "true",
-        "--option",
-        "sandbox-paths",
-        HOST_PATHS.map((path) => `${path}=${path}`).join(" "),
-      ])
-      .toString()
-      .trim()
-      .split("\n");
+    const realised = realiseWithNix(nix, drvs, HOST_PATHS);
     const nixInfo = JSON.parse(nix.run("nix", ["path-info", "--json", ...realised]).toString()) as {
       path: string;
       narHash: string;

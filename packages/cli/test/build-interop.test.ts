@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+import { createPrivateNixStore, realiseWithNix, requirePeer } from "@kiln/testkit";
 import { runKiln } from "./run-kiln.ts";
 
 // The builders are the host's /bin/sh, as in the conformance vectors: both sides see the
@@ -75,21 +75,7 @@ test("kiln build of Nix-instantiated derivations gives Nix's outputs, NAR hashes
     assert.equal(built.status, 0, built.stderr);
     const kilnOutputs = built.stdout.trim().split("\n").sort();
 
-    const realised = nix
-      .run("nix-store", [
-        "--realise",
-        ...drvs,
-        "--option",
-        "sandbox",
-        "true",
-        "--option",
-        "sandbox-paths",
-        HOST_PATHS.map((path) => `${path}=${path}`).join(" "),
-      ])
-      .toString()
-      .trim()
-      .split("\n")
-      .sort();
+    const realised = realiseWithNix(nix, drvs, HOST_PATHS).sort();
     assert.deepEqual(kilnOutputs, realised);
     assert.equal(kilnOutputs.length, 6); // multi has two outputs
 

@@ -48,11 +48,8 @@ export async function runPlainNarHash(
   const { NarHashWorker } = await import("@kiln/formats/nar-hash-worker");
   const { formatDigest } = await import("@kiln/formats/hash");
   const worker = new NarHashWorker(thread);
-  // As main.ts: a closed pipe ends the command quietly.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+  const { quietOnBrokenPipe } = await import("./quiet-broken-pipe.ts");
+  quietOnBrokenPipe();
   try {
     for (const file of files) {
       const { hash } = await worker.hashPath(file, "sha256");

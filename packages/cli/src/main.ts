@@ -1,6 +1,7 @@
 /** The `kiln` entry point: parse, run, and turn errors into one line and an exit code. */
 import { CommanderError } from "commander";
 import { createProgram } from "./program.ts";
+import { quietOnBrokenPipe } from "./quiet-broken-pipe.ts";
 import { reportError } from "./report-error.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -17,10 +18,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A closed pipe (`kiln nar ls x | head`) ends the command quietly, as for other Unix tools.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw error;
-});
+quietOnBrokenPipe();
 
 process.exitCode = await main(process.argv.slice(2));

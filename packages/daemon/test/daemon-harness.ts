@@ -189,6 +189,16 @@ export async function startDaemonFixture(
   };
 }
 
+/** A daemon fixture and a work directory beside its store holding `bb/bin/busybox`. */
+export async function startDaemonWithBusybox(
+  options: FixtureDaemonOptions = {},
+): Promise<{ daemon: DaemonFixture; work: string }> {
+  const daemon = await startDaemonFixture(options);
+  const work = join(daemon.root, "work");
+  busyboxDirectory(work);
+  return { daemon, work };
+}
+
 /** A directory holding `bin/busybox` (static), to be copied into a store as a builder. */
 export function busyboxDirectory(parent: string): string {
   const dir = join(parent, "bb");
@@ -345,10 +355,8 @@ export function useDaemonWithNix(): DaemonWithNix {
   };
   before(async () => {
     if (!available) return;
-    daemon = await startDaemonFixture();
+    ({ daemon, work } = await startDaemonWithBusybox());
     nix = createPrivateNixStore("/nix/store");
-    work = join(daemon.root, "work");
-    busyboxDirectory(work);
   });
   after(async () => {
     await daemon?.dispose();

@@ -12,21 +12,14 @@ import { FrameWriter } from "@kiln/formats/worker-protocol-framing";
 import { hasCommand, requirePeer } from "@kiln/testkit";
 import { DaemonClient } from "../src/daemon-client.ts";
 import { WORKER_MAGIC_1, WorkerOp } from "../src/worker-protocol.ts";
-import {
-  busyboxDirectory,
-  busyboxExpression,
-  type DaemonFixture,
-  startDaemonFixture,
-} from "./daemon-harness.ts";
+import { busyboxExpression, type DaemonFixture, startDaemonWithBusybox } from "./daemon-harness.ts";
 import { RawClient } from "./raw-client.ts";
 
 let daemon: DaemonFixture;
 let work: string;
 
 before(async () => {
-  daemon = await startDaemonFixture({ maxJobs: 4 });
-  work = join(daemon.root, "work");
-  busyboxDirectory(work);
+  ({ daemon, work } = await startDaemonWithBusybox({ maxJobs: 4 }));
 });
 after(() => daemon.dispose());
 

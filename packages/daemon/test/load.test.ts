@@ -13,12 +13,7 @@ import { makeFixedOutputPath, makeTextPath } from "@kiln/formats/make-store-path
 import { printDerivation } from "@kiln/formats/print-derivation";
 import { hasCommand, requirePeer } from "@kiln/testkit";
 import { DaemonClient } from "../src/daemon-client.ts";
-import {
-  busyboxDerivation,
-  busyboxDirectory,
-  type DaemonFixture,
-  startDaemonFixture,
-} from "./daemon-harness.ts";
+import { busyboxDerivation, type DaemonFixture, startDaemonWithBusybox } from "./daemon-harness.ts";
 
 const CLIENTS = 50;
 const SHARED_BUILDS = 5;
@@ -26,9 +21,7 @@ let daemon: DaemonFixture;
 let work: string;
 
 before(async () => {
-  daemon = await startDaemonFixture({ maxJobs: 4 });
-  work = join(daemon.root, "work");
-  busyboxDirectory(work);
+  ({ daemon, work } = await startDaemonWithBusybox({ maxJobs: 4 }));
 });
 after(() => daemon.dispose());
 

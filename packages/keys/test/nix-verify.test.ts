@@ -15,7 +15,7 @@ import { formatHashNix32, type Hash } from "@kiln/formats/hash";
 import { makeFixedOutputPath } from "@kiln/formats/make-store-path";
 import { dumpPath } from "@kiln/formats/nar-writer";
 import { printNarinfo } from "@kiln/formats/print-narinfo";
-import { createPrivateNixStore, requirePeer } from "@kiln/testkit";
+import { createPrivateNixStore, nixCopyArgs, requirePeer } from "@kiln/testkit";
 import { exportPublicKey } from "../src/export-public-key.ts";
 import { generateKeyPair } from "../src/generate-key-pair.ts";
 import { signNarinfoBoth } from "../src/sign-narinfo-both.ts";
@@ -78,22 +78,7 @@ function nixCopy(from: string, trusted: string, paths: readonly string[]) {
   const store = createPrivateNixStore("/nix/store");
   const result = spawnSync(
     "nix",
-    [
-      "copy",
-      "--extra-experimental-features",
-      "nix-command",
-      "--option",
-      "trusted-public-keys",
-      trusted,
-      "--option",
-      "substituters",
-      "",
-      "--from",
-      from,
-      "--to",
-      store.uri,
-      ...paths,
-    ],
+    nixCopyArgs({ from, to: store.uri, trustedKey: trusted, paths }),
     { encoding: "utf8", env: { ...process.env, NIX_CONF_DIR: root, NIX_REMOTE: "" } },
   );
   const valid = paths.filter(

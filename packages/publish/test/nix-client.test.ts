@@ -10,7 +10,12 @@ import { after, before, test } from "node:test";
 import { guixKeyPairFromSeed } from "@kiln/formats/guix-key";
 import { verifyGuixNarinfo } from "@kiln/formats/guix-signature";
 import { exportPublicKey } from "@kiln/keys/export-public-key";
-import { createPrivateNixStore, type PrivateNixStore, requirePeer } from "@kiln/testkit";
+import {
+  createPrivateNixStore,
+  nixCopyArgs,
+  type PrivateNixStore,
+  requirePeer,
+} from "@kiln/testkit";
 import { parseCompression } from "../src/compression.ts";
 import { type PublishServer, startPublishServer } from "../src/publish-server.ts";
 import { runNix, tamperingProxy } from "./nix-run.ts";
@@ -52,26 +57,9 @@ async function nixCopy(
   key: string,
   ...paths: readonly string[]
 ) {
-  return runNix(
-    "nix",
-    [
-      "copy",
-      "--extra-experimental-features",
-      "nix-command",
-      "--option",
-      "trusted-public-keys",
-      key,
-      "--option",
-      "substituters",
-      "",
-      "--from",
-      from,
-      "--to",
-      store.uri,
-      ...paths,
-    ],
-    { NIX_CONF_DIR: fixture.root },
-  );
+  return runNix("nix", nixCopyArgs({ from, to: store.uri, trustedKey: key, paths }), {
+    NIX_CONF_DIR: fixture.root,
+  });
 }
 
 async function narHashIn(store: PrivateNixStore, path: string): Promise<string | undefined> {

@@ -11,11 +11,18 @@
  *
  *   npm run bench:build
  */
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { median, REPO } from "./bench-support.ts";
+import {
+  busybox,
+  busyboxTree,
+  expression,
+  nix,
+  realiseWithNix,
+  run,
+  scratch,
+} from "./nix-builds.ts";
 
 const ROUNDS = 5;
 
@@ -25,9 +32,6 @@ function childrenCpu(): number {
   const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
-const scratch = mkdtempSync(join(tmpdir(), "kiln-bench-build-"));
-const nixUri = `local?store=/nix/store&state=${scratch}/nix/state&log=${scratch}/nix/log&real=${scratch}/nix/store`;
-const nixEnv = { ...process.env, NIX_CONF_DIR: scratch };
 const kilnEnv = {
   ...process.env,
   KILN_STORE_DIR: "/nix/store",
@@ -35,33 +39,10 @@ const kilnEnv = {
   KILN_STATE_DIR: join(scratch, "kiln", "state"),
 };
 const kiln = join(REPO, "packages/cli/bin/kiln.js");
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: Buffer): Buffer {
-  const result = spawnSync(command, args, { env, input, maxBuffer: 1 << 30 });
-  if (result.status !== 0)
-    throw new Error(`${command} ${args.slice(0, 3).join(" ")} failed: ${result.stderr}`);
-  return result.stdout;
-}
-const nix = (command: string, args: string[], input?: Buffer) =>
-  run(command, ["--store", nixUri, "--option", "substituters", "", ...args], nixEnv, input);
-
-// busybox picks its applet from argv[0], so it must be called `busybox`: <path>/bin/busybox.
-const tree = join(scratch, "busybox");
-mkdirSync(join(tree, "bin"), { recursive: true });
-copyFileSync("/bin/busybox", join(tree, "bin", "busybox"));
-const busybox = nix("nix-store", ["--add", tree]).toString().trim();
-const kilnBusybox = run(process.execPath, [kiln, "store", "add", tree], kilnEnv).toString().trim();
+const kilnBusybox = run(process.execPath, [kiln, "store", "add", busyboxTree], kilnEnv)
+  .toString()
+  .trim();
 if (busybox !== kilnBusybox) throw new Error(`busybox paths differ: ${busybox} vs ${kilnBusybox}`);
-
-function expression(kind: "independent" | "chain", salt: string): string {
-  const bb = `"\${builtins.storePath "${busybox}"}/bin/busybox"`;
-  if (kind === "independent") {
-    return `builtins.genList (i: derivation { name = "t-${salt}-\${toString i}"; system = "x86_64-linux"; builder = ${bb}; args = [ "sh" "-c" "echo \${toString i} > $out" ]; }) 200`;
-  }
-  return `let step = i: prev: derivation { name = "c-${salt}-\${toString i}"; system = "x86_64-linux"; builder = ${bb}; inherit prev; args = [ "sh" "-c" "echo $prev > $out" ]; };
-      chain = n: if n == 0 then "none" else step n (chain (n - 1));
-    in [ (chain 50) ]`;
-}
 
 interface Series {
   kiln: number[];
@@ -95,15 +76,13 @@ for (let round = 0; round < ROUNDS; round++) {
       kilnEnv,
       nix("nix-store", ["--export", ...closure]),
     );
-    let start = performance.now();
+    const start = performance.now();
     let cpu = childrenCpu();
     run(process.execPath, [kiln, "build", "--max-jobs", "2", ...drvs], kilnEnv);
     results[label].kiln.push(performance.now() - start);
     results[label].kilnCpu.push(childrenCpu() - cpu);
-    start = performance.now();
     cpu = childrenCpu();
-    nix("nix-store", ["--realise", "--max-jobs", "2", "--option", "sandbox", "true", ...drvs]);
-    results[label].nix.push(performance.now() - start);
+    results[label].nix.push(realiseWithNix(drvs));
     results[label].nixCpu.push(childrenCpu() - cpu);
   }
 }

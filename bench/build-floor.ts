@@ -13,10 +13,9 @@
  *
  *   npm run bench:build-floor
  */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { median } from "./bench-support.ts";
-import { expression, nix, realiseWithNix, scratch } from "./nix-builds.ts";
+import { median, run } from "./bench-support.ts";
+import { instantiate, realiseWithNix, scratch } from "./nix-builds.ts";
 
 const ROUNDS = 5;
 const LENGTH = 50;
@@ -45,22 +44,13 @@ for (let i = 0; i < ${LENGTH}; i++) {
 
 const times = { nix: [] as number[], floor: [] as number[], node: [] as number[] };
 for (let round = 0; round <= ROUNDS; round++) {
-  const drvs = nix("nix-instantiate", ["--expr", expression("chain", `f${round}${Date.now()}`)])
-    .toString()
-    .trim()
-    .split("\n");
-  const nixMs = realiseWithNix(drvs);
-  let start = performance.now();
-  const floor = spawnSync(
+  const nixMs = realiseWithNix(instantiate("chain", `f${round}${Date.now()}`));
+  const floorMs = run(
     process.execPath,
     ["--input-type=module", "-e", driver, join(scratch, `floor${round}`)],
-    { stdio: "inherit" },
-  );
-  if (floor.status !== 0) throw new Error("the floor driver failed");
-  const floorMs = performance.now() - start;
-  start = performance.now();
-  spawnSync(process.execPath, ["-e", "0"]);
-  const nodeMs = performance.now() - start;
+    process.env,
+  ).ms;
+  const nodeMs = run(process.execPath, ["-e", "0"], process.env).ms;
   if (round === 0) continue; // warm-up
   times.nix.push(nixMs);
   times.floor.push(floorMs);

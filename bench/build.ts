@@ -17,7 +17,7 @@ import { median, REPO } from "./bench-support.ts";
 import {
   busybox,
   busyboxTree,
-  expression,
+  instantiate,
   nix,
   realiseWithNix,
   run,
@@ -61,10 +61,7 @@ for (let round = 0; round < ROUNDS; round++) {
     ["200 independent", "independent"],
     ["chain of 50", "chain"],
   ] as const) {
-    const drvs = nix("nix-instantiate", ["--expr", expression(kind, `${round}${Date.now()}`)])
-      .toString()
-      .trim()
-      .split("\n");
+    const drvs = instantiate(kind, `${round}${Date.now()}`);
     // The chain's build set is the whole closure of its top derivation.
     const closure = nix("nix-store", ["-qR", ...drvs])
       .toString()

@@ -50,6 +50,14 @@ export function expression(kind: "independent" | "chain", salt: string): string 
     in [ (chain 50) ]`;
 }
 
+/** Instantiates `expression(kind, salt)` in the private store; the .drv paths. */
+export function instantiate(kind: "independent" | "chain", salt: string): string[] {
+  return nix("nix-instantiate", ["--expr", expression(kind, salt)])
+    .toString()
+    .trim()
+    .split("\n");
+}
+
 /** Builds `drvs` with Nix, sandboxed, --max-jobs 2; milliseconds. */
 export function realiseWithNix(drvs: readonly string[]): number {
   const start = performance.now();

@@ -6,10 +6,9 @@ import module from "node:module";
 module.enableCompileCache?.();
 const argv = process.argv.slice(2);
 const { prewarm, takeNarHashThread } = await import("../src/prewarm.ts");
-prewarm(argv);
+await prewarm(argv);
 // The plain `kiln hash -S nar FILE…` skips the command tree (see fast-hash.ts).
 const fast = argv[0] === "hash" ? await import("../src/fast-hash.ts") : undefined;
 const files = fast?.plainNarHashFiles(argv);
-const thread = files && takeNarHashThread();
-if (fast && files && thread) process.exitCode = await fast.runPlainNarHash(files, thread);
+if (fast && files) process.exitCode = await fast.runPlainNarHash(files, takeNarHashThread());
 else await import("../src/main.ts");

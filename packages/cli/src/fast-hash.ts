@@ -40,19 +40,29 @@ export function plainNarHashFiles(argv: readonly string[]): string[] | undefined
   return nar && files.length > 0 ? files : undefined;
 }
 
-/** Hashes `files` as `kiln hash -S nar` does, printing nix-base32 SHA-256; returns the exit code. */
+/**
+ * Hashes `files` as `kiln hash -S nar` does, printing nix-base32 SHA-256; returns the exit
+ * code. With the native walker, the first file's walk starts before the rest of the
+ * command loads and this thread hashes; otherwise `thread` (prewarmed) hashes while this
+ * thread walks.
+ */
 export async function runPlainNarHash(
   files: readonly string[],
-  thread: NarHashThread,
+  thread: NarHashThread | undefined,
 ): Promise<number> {
-  const { NarHashWorker } = await import("@kiln/formats/nar-hash-worker");
+  const { startNativeNarWalk } = await import("@kiln/formats/nar-native");
+  const first = thread ? undefined : startNativeNarWalk(files[0]);
+  const { hashPath } = await import("@kiln/formats/hash-path");
   const { formatDigest } = await import("@kiln/formats/hash");
-  const worker = new NarHashWorker(thread);
+  const worker =
+    thread && new (await import("@kiln/formats/nar-hash-worker")).NarHashWorker(thread);
   const { quietOnBrokenPipe } = await import("./quiet-broken-pipe.ts");
   quietOnBrokenPipe();
   try {
-    for (const file of files) {
-      const { hash } = await worker.hashPath(file, "sha256");
+    for (const [index, file] of files.entries()) {
+      const { hash } = worker
+        ? await worker.hashPath(file, "sha256")
+        : await hashPath(file, "sha256", index === 0 ? first : undefined);
       process.stdout.write(`${formatDigest(hash, "nix32")}\n`);
     }
     return 0;
@@ -60,6 +70,7 @@ export async function runPlainNarHash(
     const { reportError } = await import("./report-error.ts");
     return reportError(error, process.stderr);
   } finally {
-    await worker.close();
+    first?.close();
+    await worker?.close();
   }
 }

@@ -4,15 +4,17 @@
  */
 import { createHash } from "node:crypto";
 import type { Hash, HashAlgorithm } from "./hash.ts";
-import { narChunks } from "./nar-chunks.ts";
+import { type NativeNarWalk, NativeWalkFailed, startNativeNarWalk } from "./nar-native.ts";
 
 /** Bytes hashed between two turns of the event loop, so a long hash does not starve it. */
 const YIELD_EVERY = 16 << 20;
 
 /**
  * Hashes the NAR serialisation of `path` (see `dumpPath` for its rules) and counts its size.
- * The tree is read synchronously in 1 MiB batches (see nar-chunks.ts for why), with a turn
- * of the event loop every 16 MiB.
+ * The native walker (nar-native.ts) reads the tree on a thread of its own while this one
+ * hashes; without it, the tree is read synchronously here in 1 MiB batches (see
+ * nar-chunks.ts for why). Either way there is a turn of the event loop every 16 MiB.
+ * `walk` is a native walk of `path` already started by the caller (it is closed here).
  *
  * @example
  * const { hash, narSize } = await hashPath("/tmp/tree");
@@ -21,12 +23,32 @@ const YIELD_EVERY = 16 << 20;
 export async function hashPath(
   path: string,
   algorithm: HashAlgorithm = "sha256",
+  walk: NativeNarWalk | undefined = startNativeNarWalk(path),
+): Promise<{ hash: Hash; narSize: number }> {
+  if (walk) {
+    try {
+      return await hashChunks(walk.chunks(), algorithm);
+    } catch (error) {
+      // Walk again in JavaScript: it gives the same archive, or the error in its words.
+      if (!(error instanceof NativeWalkFailed)) throw error;
+    } finally {
+      walk.close();
+    }
+  }
+  // Loaded here: with the native walker, a command never needs it.
+  const { narChunks } = await import("./nar-chunks.ts");
+  // The chunks are views of one reused buffer: update() consumes each before the next read.
+  return hashChunks(narChunks(path, { reuseBuffer: true }), algorithm);
+}
+
+async function hashChunks(
+  chunks: Iterable<Uint8Array>,
+  algorithm: HashAlgorithm,
 ): Promise<{ hash: Hash; narSize: number }> {
   const hasher = createHash(algorithm);
   let narSize = 0;
   let sinceYield = 0;
-  // The chunks are views of one reused buffer: update() consumes each before the next read.
-  for (const chunk of narChunks(path, { reuseBuffer: true })) {
+  for (const chunk of chunks) {
     hasher.update(chunk);
     narSize += chunk.length;
     sinceYield += chunk.length;

@@ -1,11 +1,12 @@
 /**
  * Test support for the NAR tests: the conformance vectors of fixtures/nar.json, a tree model
  * that can be written to disk (names and targets as raw bytes), an independent reference
- * serialiser written straight from FORMATS.md §1, and a builder for hand-made (malformed)
- * archives.
+ * serialiser written straight from FORMATS.md §1, a builder for hand-made (malformed)
+ * archives, and random trees for property tests.
  */
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import fc from "fast-check";
 
 /** A node of fixtures/nar.json. */
 export type VectorNode =
@@ -164,3 +165,75 @@ export async function* chunked(
     offset += size;
   }
 }
+
+const name = fc.oneof(
+  fc.constantFrom(
+    "-",
+    "-x",
+    ".hidden",
+    "A",
+    "B",
+    "Z",
+    "_",
+    "a",
+    "a.b",
+    "a-b",
+    "~",
+    "é",
+    "ä",
+    "x y",
+    "..a",
+    "a..",
+  ),
+  fc
+    .string({
+      unit: fc.constantFrom("a", "b", "A", "Z", "0", "-", "_", ".", "~", " ", "é", "日"),
+      minLength: 1,
+      maxLength: 6,
+    })
+    .filter((text) => text !== "." && text !== ".."),
+  fc.constant(new Uint8Array([0x62, 0xe9])), // latin1 "bé": not UTF-8
+);
+
+const contents = fc.oneof(
+  { weight: 4, arbitrary: fc.uint8Array({ maxLength: 64 }) },
+  { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 1, max: 300_000 })
+      .map((size) => new Uint8Array(size).map((_, i) => (i * 7 + (i >> 8)) & 0xff)),
+  },
+);
+
+const symlinkTarget = fc.oneof(
+  fc.constantFrom(
+    "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-missing/bin/x",
+    "../up",
+    "/",
+    ".",
+    "sibling",
+    "/tmp/dangling/é",
+  ),
+  name,
+);
+
+/**
+ * Random trees for property tests: nested and empty directories, empty, executable and
+ * larger files, dangling, absolute and relative symlinks, names that sort in surprising
+ * ways, non-ASCII names and bytes that are not UTF-8.
+ */
+export const { tree: randomTree } = fc.letrec<{ tree: TreeNode; directory: TreeNode }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.record({ type: fc.constant("regular" as const), contents, executable: fc.boolean() }),
+    fc.record({ type: fc.constant("symlink" as const), target: symlinkTarget }),
+    tie("directory"),
+  ),
+  directory: fc
+    .uniqueArray(fc.record({ name, node: tie("tree") }), {
+      maxLength: 6,
+      selector: (entry) => Buffer.from(entry.name).toString("hex"),
+    })
+    .map((entries) => ({ type: "directory" as const, entries })),
+}));

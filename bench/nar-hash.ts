@@ -55,7 +55,11 @@ for (let round = 0; round <= RUNS; round++) {
 if (outputs.size !== 1) throw new Error(`kiln and nix disagree: ${[...outputs].join(" vs ")}`);
 
 // The library alone, in a warm process: what a daemon or `kiln store add` pays per tree.
-const library: Record<string, number[]> = { hashPath: [], "JS walk, one thread": [], NarHashWorker: [] };
+const library: Record<string, number[]> = {
+  hashPath: [],
+  "JS walk, one thread": [],
+  NarHashWorker: [],
+};
 const worker = NarHashWorker.start();
 await new Promise((resolve) => setTimeout(resolve, 200));
 for (let round = 0; round <= RUNS; round++) {

@@ -366,11 +366,16 @@ static void finalize(napi_env env, void *data, void *hint) {
     }                                                                     \
   } while (0)
 
-static walk_t *unwrap(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return NULL;
+/* The walk behind a call's first argument; throws (and returns NULL) if there is none. */
+static walk_t *unwrap(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
   void *data = NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
   return data;
 }
 
@@ -435,9 +440,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
  * -2 if the walk failed (message() says why).
  */
 static napi_value next(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  walk_t *w = unwrap(env, info, 1, argv);
-  if (!w) return napi_throw_type_error(env, NULL, "nar-walk: next(handle)"), NULL;
+  walk_t *w = unwrap(env, info, "nar-walk: next(handle)");
+  if (!w) return NULL;
   pthread_mutex_lock(&w->mu);
   if (w->outstanding) {
     w->outstanding = 0;
@@ -459,9 +463,8 @@ static napi_value next(napi_env env, napi_callback_info info) {
 
 /* narSize(handle): the bytes published so far (the whole archive once next() gave -1). */
 static napi_value nar_size(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  walk_t *w = unwrap(env, info, 1, argv);
-  if (!w) return napi_throw_type_error(env, NULL, "nar-walk: narSize(handle)"), NULL;
+  walk_t *w = unwrap(env, info, "nar-walk: narSize(handle)");
+  if (!w) return NULL;
   pthread_mutex_lock(&w->mu);
   double size = (double)w->nar_size;
   pthread_mutex_unlock(&w->mu);
@@ -472,9 +475,8 @@ static napi_value nar_size(napi_env env, napi_callback_info info) {
 
 /* message(handle): why the walk failed, or "". */
 static napi_value message(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  walk_t *w = unwrap(env, info, 1, argv);
-  if (!w) return napi_throw_type_error(env, NULL, "nar-walk: message(handle)"), NULL;
+  walk_t *w = unwrap(env, info, "nar-walk: message(handle)");
+  if (!w) return NULL;
   pthread_mutex_lock(&w->mu);
   char text[sizeof w->message];
   memcpy(text, w->failed ? w->message : "", w->failed ? sizeof text : 1);
@@ -486,9 +488,8 @@ static napi_value message(napi_env env, napi_callback_info info) {
 
 /* close(handle): stops the walk and waits for its thread; the ring is JavaScript's again. */
 static napi_value close_walk(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  walk_t *w = unwrap(env, info, 1, argv);
-  if (!w) return napi_throw_type_error(env, NULL, "nar-walk: close(handle)"), NULL;
+  walk_t *w = unwrap(env, info, "nar-walk: close(handle)");
+  if (!w) return NULL;
   stop(w);
   if (w->ring_ref) {
     napi_delete_reference(env, w->ring_ref);

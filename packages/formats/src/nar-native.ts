@@ -91,12 +91,11 @@ export class NativeNarWalk {
   *chunks(): Generator<Uint8Array, number, void> {
     if (this.#taken) throw new Error("a NativeNarWalk is read once");
     this.#taken = true;
-    const handle = this.#handle;
-    if (handle === undefined) throw new Error("this NativeNarWalk is closed");
     try {
       for (let index = 0; ; index++) {
-        // Closed while suspended: the rest of the archive will never come.
-        if (this.#handle === undefined) throw new Error("this NativeNarWalk was closed");
+        // Closed before the first step or while suspended: the archive will never be whole.
+        const handle = this.#handle;
+        if (handle === undefined) throw new Error("this NativeNarWalk was closed");
         const length = this.#addon.next(handle);
         if (length === -1) return this.#addon.narSize(handle);
         if (length < 0) throw new NativeWalkFailed(this.#addon.message(handle));
